@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using JepaSharp.Bench;
+using JepaSharp.Engine.Threading;
+
+namespace JepaSharp.Cli;
+
+/// <summary><c>jepa bench …</c>: throughput figures with their yardsticks measured in the same run.</summary>
+public static class BenchCommands
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Measure kernel and training throughput against a yardstick measured in the same run.");
+        bench.Subcommands.Add(Gemm());
+        bench.Subcommands.Add(OpenBlasWorker());
+        return bench;
+    }
+
+    private static Command Gemm()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var noBlas = new Option<bool>("--no-openblas") { Description = "Skip the OpenBLAS yardstick." };
+        var shapes = new Option<string?>("--shapes") { Description = "Semicolon-separated M,K,N triples (default: the ViT shapes and 1024^3)." };
+        var cmd = new Command("gemm", "SGEMM GFLOP/s on ViT shapes (Y = X·Wᵀ, 2 threads, median after warm-up) vs OpenBLAS.") { json, noBlas, shapes };
+        cmd.SetAction(parse =>
+        {
+            var list = ParseShapes(parse.GetValue(shapes)) ?? GemmBenchmark.DefaultShapes;
+            bool asJson = parse.GetValue(json);
+            var pool = WorkerPool.Shared;
+            var results = GemmBenchmark.Run(list, pool, parse.GetValue(noBlas) ? null : ChildProcess,
+                asJson ? null : Console.WriteLine);
+            var report = new
+            {
+                threads = pool.Threads,
+                kernel = JepaSharp.Engine.Kernels.Gemm.Sgemm.Kernel.ToString(),
+                layout = "C[M,N] = A[M,K] * B[N,K]^T (row-major)",
+                repeats = GemmBenchmark.Repeats,
+                results,
+            };
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, Indented));
+                return 0;
+            }
+            Console.WriteLine($"{"shape (M,K,N)",-22}{"jepa GFLOP/s",14}{"OpenBLAS",12}{"ratio",8}  OpenBLAS core");
+            foreach (var r in results)
+                Console.WriteLine($"{r.Shape,-22}{r.JepaGflops,14:F1}{r.OpenBlasGflops,12:F1}{r.Ratio,8:F3}  {r.OpenBlasConfig}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command OpenBlasWorker()
+    {
+        var shapes = new Option<string>("--shapes") { Required = true };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => WorkerPool.DefaultThreadCount() };
+        var cmd = new Command("openblas-worker", "(internal) measure OpenBLAS in this process's environment") { shapes, threads };
+        cmd.Hidden = true;
+        cmd.SetAction(parse =>
+        {
+            Console.WriteLine(GemmBenchmark.OpenBlasWorker(ParseShapes(parse.GetValue(shapes))!, parse.GetValue(threads)));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static GemmShape[]? ParseShapes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(t =>
+        {
+            var p = t.Split(',');
+            if (p.Length != 3 || !int.TryParse(p[0], out int m) || !int.TryParse(p[1], out int k) || !int.TryParse(p[2], out int n) || m <= 0 || k <= 0 || n <= 0)
+                throw new ArgumentException($"--shapes: '{t}' is not a positive M,K,N triple");
+            return new GemmShape(m, k, n);
+        }).ToArray();
+    }
+
+    /// <summary>A command line that re-runs this executable with the given arguments.</summary>
+    private static ProcessStartInfo ChildProcess(string shapes)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!);
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+            psi.ArgumentList.Add(typeof(BenchCommands).Assembly.Location);
+        foreach (var a in new[] { "bench", "openblas-worker", "--shapes", shapes }) psi.ArgumentList.Add(a);
+        return psi;
+    }
+}

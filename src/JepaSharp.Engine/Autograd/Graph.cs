@@ -1,0 +1,126 @@
+using System.Runtime.InteropServices;
+using JepaSharp.Engine.Memory;
+using JepaSharp.Engine.Tensors;
+
+namespace JepaSharp.Engine.Autograd;
+
+/// <summary>
+/// One step's computation: an arena for activations and their gradients, a pool of tensor
+/// objects, and the tape (the tensors that need a backward, in creation order).
+/// <see cref="Backward"/> walks the tape in reverse; <see cref="Reset"/> forgets the step and
+/// recycles every buffer, so a steady training loop allocates nothing.
+/// </summary>
+public sealed unsafe class Graph : IDisposable
+{
+    private readonly Arena _arena;
+    private readonly List<Tensor> _pool = new();
+    private readonly List<Tensor> _tape = new();
+    private int _poolUsed;
+    private int _noGradDepth;
+
+    public Graph(long initialArenaBytes = 64L << 20)
+    {
+        _arena = new Arena(initialArenaBytes);
+    }
+
+    public Arena Arena => _arena;
+
+    /// <summary>False inside a <see cref="NoGrad"/> scope: ops then record nothing and save nothing.</summary>
+    public bool GradEnabled => _noGradDepth == 0;
+
+    public NoGradScope NoGrad()
+    {
+        _noGradDepth++;
+        return new NoGradScope(this);
+    }
+
+    public readonly struct NoGradScope(Graph graph) : IDisposable
+    {
+        public void Dispose() => graph._noGradDepth--;
+    }
+
+    /// <summary>A new activation tensor with uninitialised (or zeroed) arena memory.</summary>
+    public Tensor NewTensor(Shape shape, bool zero = false)
+    {
+        Tensor t;
+        if (_poolUsed < _pool.Count)
+        {
+            t = _pool[_poolUsed];
+            t.ResetRecord();
+        }
+        else
+        {
+            t = new Tensor();
+            _pool.Add(t);
+        }
+        _poolUsed++;
+        t.Graph = this;
+        t.Shape = shape;
+        t.Data = _arena.AllocFloats(shape.Numel, zero);
+        return t;
+    }
+
+    /// <summary>An input tensor holding a copy of <paramref name="values"/>.</summary>
+    public Tensor Input(ReadOnlySpan<float> values, Shape shape, bool requiresGrad = false)
+    {
+        if (values.Length != shape.Numel)
+            throw new ArgumentException($"input of {values.Length} values does not fill shape {shape} ({shape.Numel} elements)");
+        var t = NewTensor(shape);
+        values.CopyTo(t.Span);
+        t.RequiresGrad = requiresGrad;
+        return t;
+    }
+
+    /// <summary>Scratch floats valid until the next reset.</summary>
+    public float* Scratch(long count, bool zero = false) => _arena.AllocFloats(count, zero);
+
+    public int* ScratchInts(long count) => _arena.AllocInts(count);
+
+    /// <summary>True when an op over these inputs must record itself for backward.</summary>
+    public bool NeedsGrad(Tensor a, Tensor? b = null, Tensor? c = null)
+        => GradEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
+
+    /// <summary>Marks <paramref name="output"/> as produced by <paramref name="op"/> and puts it on the tape.</summary>
+    public void Record(Tensor output, OpBackward op, Tensor src0, Tensor? src1 = null, Tensor? src2 = null)
+    {
+        output.Op = op;
+        output.Src0 = src0;
+        output.Src1 = src1;
+        output.Src2 = src2;
+        output.RequiresGrad = true;
+        _tape.Add(output);
+    }
+
+    /// <summary>The gradient buffer of <paramref name="t"/>, allocated zeroed on first use; null if it needs none.</summary>
+    public float* GradOf(Tensor? t)
+    {
+        if (t is null || !t.RequiresGrad) return null;
+        if (t.Grad == null) t.Grad = _arena.AllocFloats(t.Numel, zero: true);
+        return t.Grad;
+    }
+
+    /// <summary>Backpropagates from a scalar <paramref name="loss"/>, accumulating into every gradient buffer it reaches.</summary>
+    public void Backward(Tensor loss)
+    {
+        if (loss.Numel != 1) throw new ArgumentException($"backward needs a scalar loss, got shape {loss.Shape}");
+        if (!loss.RequiresGrad) throw new InvalidOperationException("the loss does not require grad: no parameter or input that requires grad reached it");
+        GradOf(loss)[0] += 1f;
+        for (int i = _tape.Count - 1; i >= 0; i--)
+        {
+            var t = _tape[i];
+            if (t.Grad == null) continue;
+            t.Op!.Backward(t, this);
+        }
+    }
+
+    /// <summary>Forgets the step: tape, tensors and arena memory are all recycled.</summary>
+    public void Reset()
+    {
+        _tape.Clear();
+        for (int i = 0; i < _poolUsed; i++) _pool[i].ResetRecord();
+        _poolUsed = 0;
+        _arena.Reset();
+    }
+
+    public void Dispose() => _arena.Dispose();
+}

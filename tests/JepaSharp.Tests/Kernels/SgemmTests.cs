@@ -1,0 +1,90 @@
+using JepaSharp.Engine.Kernels.Gemm;
+using JepaSharp.Engine.Threading;
+using JepaSharp.Tests.Support;
+using Xunit;
+
+namespace JepaSharp.Tests.Kernels;
+
+[Collection(nameof(GemmKernelState))]
+public unsafe class SgemmTests
+{
+    public static TheoryData<GemmKernelKind, bool, bool> Paths()
+    {
+        var data = new TheoryData<GemmKernelKind, bool, bool>();
+        foreach (var kind in Enum.GetValues<GemmKernelKind>())
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    data.Add(kind, ta, tb);
+        return data;
+    }
+
+    private static double[] Naive(bool ta, bool tb, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    {
+        var result = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+                result[i * n + j] = alpha * s + (beta == 0 ? 0 : beta * (double)c[i * ldc + j]);
+            }
+        return result;
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void MatchesDoublePrecisionReference(GemmKernelKind kind, bool transA, bool transB)
+    {
+        if (!Sgemm.IsSupported(kind)) return;
+        var saved = Sgemm.Kernel;
+        Sgemm.Kernel = kind;
+        try
+        {
+            int seed = 0;
+            // Odd sizes hit every edge: partial micro-tiles, K not a multiple of 16, several KC blocks, N > NC split.
+            foreach (var (m, n, k, alpha, beta) in new[]
+                     {
+                         (1, 1, 1, 1f, 0f), (7, 17, 5, 1f, 0f), (13, 33, 16, 1f, 1f), (37, 70, 197, 0.5f, 0f),
+                         (197, 96, 385, 1f, 1f), (64, 64, 800, 1f, 0.25f), (300, 45, 33, 2f, 0f), (25, 2100, 19, 1f, 1f),
+                     })
+            {
+                int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 5, ldc = n + 2;
+                var a = TestData.Uniform((transA ? k : m) * lda, ++seed);
+                var b = TestData.Uniform((transB ? n : k) * ldb, ++seed);
+                var c = TestData.Uniform(m * ldc, ++seed);
+                var expected = Naive(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var pool = new WorkerPool(threads);
+                    var actual = (float[])c.Clone();
+                    fixed (float* pa = a, pb = b, pc = actual)
+                        Sgemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, pool);
+                    var got = new float[m * n];
+                    for (int i = 0; i < m; i++)
+                    {
+                        Array.Copy(actual, i * ldc, got, i * n, n);
+                        for (int j = n; j < ldc; j++)
+                            Assert.Equal(c[i * ldc + j], actual[i * ldc + j]); // padding columns untouched
+                    }
+                    TestData.AssertClose(expected, got, 1e-5 * Math.Sqrt(k), 1e-5, $"{kind} tA={transA} tB={transB} {m}x{n}x{k} threads={threads}");
+                }
+            }
+        }
+        finally
+        {
+            Sgemm.Kernel = saved;
+        }
+    }
+
+    [Fact]
+    public void RejectsLeadingDimensionsThatDoNotFitTheShape()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Sgemm.Run(false, false, 4, 4, 8, 1f, null, 4, null, 4, 0f, null, 4));
+        Assert.Contains("lda=4 < 8", ex.Message);
+    }
+}
+
+/// <summary>Tests that switch the process-wide GEMM kernel must not run concurrently.</summary>
+[CollectionDefinition(nameof(GemmKernelState), DisableParallelization = true)]
+public sealed class GemmKernelState;
