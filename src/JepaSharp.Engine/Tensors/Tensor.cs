@@ -41,6 +41,9 @@ public sealed unsafe class Tensor
 
     internal Tensor() { }
 
+    /// <summary>A parameter declared with its shape; a <see cref="Parameters.ParameterSet"/> gives it memory.</summary>
+    public static Tensor Declare(Shape shape) => new() { Shape = shape };
+
     /// <summary>A tensor over memory the caller owns (a parameter buffer, a pinned array).</summary>
     public static Tensor Wrap(float* data, Shape shape, float* grad = null, string? name = null)
         => new() { Data = data, Shape = shape, Grad = grad, RequiresGrad = grad != null, Name = name };
