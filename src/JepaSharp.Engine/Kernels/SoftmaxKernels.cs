@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using JepaSharp.Engine.Threading;
+
+namespace JepaSharp.Engine.Kernels;
+
+// Row softmax over the last dim of a row-major [rows, C]: y[r,c] = e^(x[r,c] − m_r) / Σ_c' e^(x[r,c'] − m_r), m_r = max_c x[r,c].
+// Backward: dx[r,c] += y[r,c]·(dy[r,c] − Σ_c' y[r,c']·dy[r,c']) (accumulates; callers pre-zero).
+// Saved for backward: the output y itself (no statistics). Rows run in parallel; each row is computed the same way
+// whatever the thread count, so results are bit-identical for any pool. A row of all −inf (or with a NaN) gives NaN.
+/// <summary>Numerically stable row softmax and its backward.</summary>
+public static unsafe class SoftmaxKernels
+{
+    private const long SerialElements = 1 << 14;
+
+    /// <summary>output[r,:] = softmax(input[r,:]) for a row-major [rows, C]; output may equal input (in place).</summary>
+    public static void Forward(float* output, float* input, int rows, int C, WorkerPool? pool = null)
+    {
+        ElementwiseKernels.CheckShape(rows, C);
+        if (rows == 0 || C == 0) return;
+        var job = new ForwardJob { Output = output, Input = input, C = C };
+        Run(ref job, rows, C, pool);
+    }
+
+    /// <summary>dinput[r,:] += y∘(dy − Σ y·dy) for a row-major [rows, C], y = the forward output.</summary>
+    public static void Backward(float* dinput, float* output, float* doutput, int rows, int C, WorkerPool? pool = null)
+    {
+        ElementwiseKernels.CheckShape(rows, C);
+        if (rows == 0 || C == 0) return;
+        var job = new BackwardJob { DInput = dinput, Output = output, DOutput = doutput, C = C };
+        Run(ref job, rows, C, pool);
+    }
+
+    private static void Run<TJob>(ref TJob job, int rows, int C, WorkerPool? pool) where TJob : unmanaged, IParallelJob
+    {
+        pool ??= WorkerPool.Shared;
+        if (pool.Threads == 1 || rows == 1 || (long)rows * C < SerialElements) job.Execute(0, rows, 0);
+        else pool.For(rows, ref job);
+    }
+
+    private struct ForwardJob : IParallelJob
+    {
+        public float* Output, Input;
+        public int C;
+
+        public void Execute(int begin, int end, int thread)
+        {
+            for (int r = begin; r < end; r++)
+            {
+                float* src = Input + (long)r * C, dst = Output + (long)r * C;
+                if (src != dst) Buffer.MemoryCopy(src, dst, (long)C * sizeof(float), (long)C * sizeof(float));
+                SoftmaxRow(dst, C);
+            }
+        }
+    }
+
+    /// <summary>Softmax of one row of <paramref name="C"/> floats, in place (no threading: for use inside a job).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SoftmaxRow(float* row, int C)
+    {
+        if (C <= 0) return;
+        float max = ElementwiseKernels.Max(row, C);
+        float sum = ExpShiftedInPlace(row, C, max);
+        ElementwiseKernels.Scale(row, row, 1f / sum, C);
+    }
+
+    /// <summary>row[c] = e^(row[c] − shift); returns Σ row[c] (four vector accumulators, fixed order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float ExpShiftedInPlace(float* row, int C, float shift)
+    {
+        int c = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && C >= 16)
+        {
+            var m = Vector512.Create(shift);
+            Vector512<float> s0 = default, s1 = default;
+            for (; c + 32 <= C; c += 32)
+            {
+                var e0 = FastMath.Exp(Vector512.Load(row + c) - m);
+                var e1 = FastMath.Exp(Vector512.Load(row + c + 16) - m);
+                Vector512.Store(e0, row + c);
+                Vector512.Store(e1, row + c + 16);
+                s0 += e0;
+                s1 += e1;
+            }
+            for (; c + 16 <= C; c += 16)
+            {
+                var e0 = FastMath.Exp(Vector512.Load(row + c) - m);
+                Vector512.Store(e0, row + c);
+                s0 += e0;
+            }
+            sum = Vector512.Sum(s0 + s1);
+        }
+        else if (Vector256.IsHardwareAccelerated && C >= 8)
+        {
+            var m = Vector256.Create(shift);
+            Vector256<float> s0 = default, s1 = default;
+            for (; c + 16 <= C; c += 16)
+            {
+                var e0 = FastMath.Exp(Vector256.Load(row + c) - m);
+                var e1 = FastMath.Exp(Vector256.Load(row + c + 8) - m);
+                Vector256.Store(e0, row + c);
+                Vector256.Store(e1, row + c + 8);
+                s0 += e0;
+                s1 += e1;
+            }
+            for (; c + 8 <= C; c += 8)
+            {
+                var e0 = FastMath.Exp(Vector256.Load(row + c) - m);
+                Vector256.Store(e0, row + c);
+                s0 += e0;
+            }
+            sum = Vector256.Sum(s0 + s1);
+        }
+        for (; c < C; c++)
+        {
+            float e = FastMath.Exp(row[c] - shift);
+            row[c] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    private struct BackwardJob : IParallelJob
+    {
+        public float* DInput, Output, DOutput;
+        public int C;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int begin, int end, int thread)
+        {
+            for (int r = begin; r < end; r++)
+            {
+                float* y = Output + (long)r * C, dy = DOutput + (long)r * C, dx = DInput + (long)r * C;
+                float dot = ElementwiseKernels.Dot(y, dy, C);
+                int c = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    var d = Vector512.Create(dot);
+                    for (; c + 16 <= C; c += 16)
+                        Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(y + c), Vector512.Load(dy + c) - d, Vector512.Load(dx + c)), dx + c);
+                }
+                else if (Vector256.IsHardwareAccelerated)
+                {
+                    var d = Vector256.Create(dot);
+                    for (; c + 8 <= C; c += 8)
+                        Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(y + c), Vector256.Load(dy + c) - d, Vector256.Load(dx + c)), dx + c);
+                }
+                for (; c < C; c++) dx[c] = MathF.FusedMultiplyAdd(y[c], dy[c] - dot, dx[c]);
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using JepaSharp.Engine.Kernels;
+using JepaSharp.Engine.Threading;
+using JepaSharp.Tests.Support;
+using Xunit;
+
+namespace JepaSharp.Tests.Kernels;
+
+public unsafe class GeluKernelsTests
+{
+    private static readonly int[] Lengths = [1, 7, 17, 64, 197, 385, 75_853];
+
+    /// <summary>Uniform on ±7 plus the branch points of Φ (|x|/√2 = 0.921875) and the far tails.</summary>
+    private static float[] Inputs(int n, int seed)
+    {
+        var x = TestData.Uniform(n, seed, 7f);
+        float[] special = [0f, -0f, 1.3037328f, -1.3037328f, -0.75179f, -8f, -12f, -13.5f, -20f, 10f, 30f, 1e-20f];
+        for (int i = 0; i < Math.Min(n, special.Length); i++) x[(i * 7919) % n] = special[i];
+        return x;
+    }
+
+    [Fact]
+    public void ReferenceGradientMatchesFiniteDifferences()
+    {
+        foreach (double x in new[] { -6.0, -3.2, -0.7, -0.1, 0.0, 0.4, 1.3, 2.5, 5.0 })
+        {
+            double fd = (ReferenceMath.Gelu(x + 1e-6) - ReferenceMath.Gelu(x - 1e-6)) / 2e-6;
+            Assert.Equal(fd, ReferenceMath.GeluGrad(x), 1e-8);
+        }
+    }
+
+    [Fact]
+    public void ForwardMatchesDoubleReferenceInPlaceAndAcrossThreadCounts()
+    {
+        using var pool1 = new WorkerPool(1);
+        using var pool2 = new WorkerPool(2);
+        foreach (int n in Lengths)
+        {
+            var x = Inputs(n, n);
+            var expected = x.Select(v => ReferenceMath.Gelu(v)).ToArray();
+            float[]? first = null;
+            foreach (var pool in new[] { pool1, pool2 })
+            {
+                var y = new float[n];
+                var inPlace = (float[])x.Clone();
+                fixed (float* py = y, px = x, pi = inPlace)
+                {
+                    GeluKernels.Forward(py, px, n, pool);
+                    GeluKernels.Forward(pi, pi, n, pool);
+                }
+                string what = $"gelu n={n} threads={pool.Threads}";
+                // Relative to the value itself, lower tail included (−8: GELU ≈ −5e-15).
+                TestData.AssertClose(expected, y, 1e-37, 1e-6, what);
+                KernelAssert.BitEqual(y, inPlace, what + " in place");
+                if (first == null) first = y;
+                else KernelAssert.BitEqual(first, y, what + " vs 1 thread");
+            }
+        }
+    }
+
+    [Fact]
+    public void ForwardLimits()
+    {
+        var x = new[] { 30f, 1000f, -1000f, float.NegativeInfinity, 0f };
+        var y = new float[x.Length];
+        fixed (float* px = x, py = y) GeluKernels.Forward(py, px, x.Length);
+        Assert.Equal(30f, y[0]);
+        Assert.Equal(1000f, y[1]);
+        Assert.Equal(0f, y[2]);
+        Assert.Equal(0f, y[4]);
+    }
+
+    [Fact]
+    public void BackwardAccumulatesTheReferenceGradient()
+    {
+        using var pool1 = new WorkerPool(1);
+        using var pool2 = new WorkerPool(2);
+        foreach (int n in Lengths)
+        {
+            var x = Inputs(n, n + 1);
+            var dy = TestData.Uniform(n, n + 2);
+            var init = TestData.Uniform(n, n + 3);
+            var expected = new double[n];
+            for (int i = 0; i < n; i++) expected[i] = init[i] + dy[i] * ReferenceMath.GeluGrad(x[i]);
+            float[]? first = null;
+            foreach (var pool in new[] { pool1, pool2 })
+            {
+                var dx = (float[])init.Clone();
+                fixed (float* pdx = dx, px = x, pdy = dy) GeluKernels.Backward(pdx, px, pdy, n, pool);
+                string what = $"gelu backward n={n} threads={pool.Threads}";
+                TestData.AssertClose(expected, dx, 1e-7, 1e-6, what);
+                if (first == null) first = dx;
+                else KernelAssert.BitEqual(first, dx, what + " vs 1 thread");
+            }
+            // Without the accumulator the gradient alone is relative-accurate too, but for ~1 ulp of Φ (0.23) near the zero crossing at x ≈ −0.7518.
+            var g = new float[n];
+            var ones = Enumerable.Repeat(1f, n).ToArray();
+            fixed (float* pg = g, px = x, po = ones) GeluKernels.Backward(pg, px, po, n, pool2);
+            TestData.AssertClose(x.Select(v => ReferenceMath.GeluGrad(v)).ToArray(), g, 6e-8, 2e-6, $"gelu' n={n}");
+        }
+    }
+}
