@@ -1,0 +1,45 @@
+namespace JepaSharp.Jepa.Config;
+
+/// <summary>The <c>data</c> section. Defaults are the official ViT-H/14 values (recipe §3.1) where one exists.</summary>
+public sealed class DataConfig : ConfigSection
+{
+    public int BatchSize { get; set; } = 128;
+
+    /// <summary>Side of the square RandomResizedCrop fed to the encoder, in pixels.</summary>
+    public int CropSize { get; set; } = 224;
+
+    /// <summary>RandomResizedCrop area range as fractions of the image.</summary>
+    public ValueRange CropScale { get; set; } = new(0.3, 1.0);
+
+    public bool UseHorizontalFlip { get; set; }
+    public bool UseColorDistortion { get; set; }
+    public bool UseGaussianBlur { get; set; }
+    public double ColorJitterStrength { get; set; }
+
+    /// <summary>Dataset directory; null lets the reader use its standard location (built-in datasets only).</summary>
+    public string? RootPath { get; set; }
+
+    /// <summary>Sub-folder of <see cref="RootPath"/> holding the class folders (<see cref="DatasetKind.Folder"/> only).</summary>
+    public string? ImageFolder { get; set; }
+
+    public int NumWorkers { get; set; } = 10;
+
+    /// <summary>Official GPU setting; kept so official configs load, meaningless on a CPU.</summary>
+    public bool PinMem { get; set; } = true;
+
+    // JepaSharp keys (not in the official schema).
+
+    public DatasetKind Dataset { get; set; } = DatasetKind.Folder;
+
+    /// <summary>Image channels the encoder's patch embedding expects (1 for the MNIST family, 3 for colour).</summary>
+    public int Channels { get; set; } = 3;
+
+    /// <summary>Per-channel mean subtracted after scaling pixels to [0, 1]; the default is ImageNet's, as in the official transforms.</summary>
+    public double[] NormalizeMean { get; set; } = [0.485, 0.456, 0.406];
+
+    /// <summary>Per-channel standard deviation divided after subtracting <see cref="NormalizeMean"/>.</summary>
+    public double[] NormalizeStd { get; set; } = [0.229, 0.224, 0.225];
+
+    /// <summary>Use only the first N training images (quick tests); null = all.</summary>
+    public int? TrainSubset { get; set; }
+}

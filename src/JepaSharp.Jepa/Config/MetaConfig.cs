@@ -1,0 +1,54 @@
+namespace JepaSharp.Jepa.Config;
+
+/// <summary>The <c>meta</c> section: model shape, checkpoint loading, seed. Defaults are the official ViT-H/14 values.</summary>
+public sealed class MetaConfig : ConfigSection
+{
+    /// <summary>Official data-staging flag; kept so official configs load.</summary>
+    public bool CopyData { get; set; }
+
+    /// <summary>Resume from <see cref="ReadCheckpoint"/> (or the run's latest checkpoint when that is null).</summary>
+    public bool LoadCheckpoint { get; set; }
+
+    /// <summary>Encoder size name, <c>vit_tiny</c> … <c>vit_giant</c> (see <see cref="ModelSizes"/>).</summary>
+    public string ModelName { get; set; } = "vit_huge";
+
+    public int PredDepth { get; set; } = 12;
+    public int PredEmbDim { get; set; } = 384;
+
+    /// <summary>Checkpoint file name, relative to <c>logging.folder</c> as in the official code.</summary>
+    public string? ReadCheckpoint { get; set; }
+
+    /// <summary>Official mixed-precision flag; kept so official configs load.</summary>
+    public bool UseBfloat16 { get; set; } = true;
+
+    // JepaSharp keys (not in the official schema). The enc_* keys override single
+    // dimensions of the named size so small encoders need no new size names.
+
+    public int? EncDepth { get; set; }
+    public int? EncHeads { get; set; }
+    public int? EncEmbedDim { get; set; }
+
+    /// <summary>Predictor attention heads; null = the encoder's head count, as the official code does.</summary>
+    public int? PredNumHeads { get; set; }
+
+    /// <summary>Seed of every random stream of the run (official: the global seed 0).</summary>
+    public int Seed { get; set; }
+
+    public InitScheme Init { get; set; } = InitScheme.Faithful;
+
+    /// <summary>The encoder's shape: <see cref="ModelName"/>'s size with the enc_* overrides applied.</summary>
+    public VitSize ResolveEncoder()
+    {
+        var named = ModelSizes.Get(ModelName);
+        return named with
+        {
+            EmbedDim = EncEmbedDim ?? named.EmbedDim,
+            Depth = EncDepth ?? named.Depth,
+            NumHeads = EncHeads ?? named.NumHeads,
+        };
+    }
+
+    /// <summary>The predictor's shape (MLP ratio 4 for every size, as in the official <c>vit_predictor</c>).</summary>
+    public VitSize ResolvePredictor() =>
+        new(PredEmbDim, PredDepth, PredNumHeads ?? ResolveEncoder().NumHeads, 4.0);
+}

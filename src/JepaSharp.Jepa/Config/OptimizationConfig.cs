@@ -1,0 +1,41 @@
+namespace JepaSharp.Jepa.Config;
+
+/// <summary>
+/// The <c>optimization</c> section: AdamW and its schedules (recipe §3.3–§3.4; built by
+/// <see cref="Schedules.TrainingSchedule"/>). Defaults are the official ViT-H/14 values.
+/// </summary>
+public sealed class OptimizationConfig : ConfigSection
+{
+    /// <summary>Target-encoder momentum, linear from start to end over the schedule.</summary>
+    public EmaRange Ema { get; set; } = new(0.996, 1.0);
+
+    public int Epochs { get; set; } = 300;
+    public double FinalLr { get; set; } = 1e-6;
+    public double FinalWeightDecay { get; set; } = 0.4;
+
+    /// <summary>Stretches every schedule to ipe_scale × the real run, so training stops before the schedules end.</summary>
+    public double IpeScale { get; set; } = 1.0;
+
+    /// <summary>Peak learning rate, reached at the end of warmup.</summary>
+    public double Lr { get; set; } = 1e-3;
+
+    public double StartLr { get; set; } = 2e-4;
+
+    /// <summary>Warmup length in epochs (fractions allowed: the step count is int(warmup · ipe)).</summary>
+    public double Warmup { get; set; } = 40;
+
+    public double WeightDecay { get; set; } = 0.04;
+
+    // JepaSharp keys (not in the official schema).
+
+    public LossKind Loss { get; set; } = LossKind.SmoothL1;
+
+    /// <summary>Huber transition point of <see cref="LossKind.SmoothL1"/> (official: 1.0).</summary>
+    public double SmoothL1Beta { get; set; } = 1.0;
+
+    /// <summary>Global gradient-norm clip; null = off (I-JEPA never clips; V-JEPA uses 10).</summary>
+    public double? ClipGrad { get; set; }
+
+    /// <summary>eps of the affine-free LayerNorm on target features (official: F.layer_norm's default 1e-5, Q6).</summary>
+    public double TargetNormEps { get; set; } = 1e-5;
+}

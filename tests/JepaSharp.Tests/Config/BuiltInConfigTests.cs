@@ -1,0 +1,111 @@
+using JepaSharp.Jepa.Config;
+using JepaSharp.Jepa.Schedules;
+using Xunit;
+
+namespace JepaSharp.Tests.Config;
+
+public class BuiltInConfigTests
+{
+    [Fact]
+    public void BuiltInNamesListTheRepositoryConfigs()
+    {
+        Assert.Contains("fmnist-tiny", ConfigLoader.BuiltInNames);
+        Assert.Contains("fmnist-small", ConfigLoader.BuiltInNames);
+    }
+
+    [Theory]
+    [InlineData("fmnist-tiny")]
+    [InlineData("fmnist-small")]
+    public void BuiltInConfigLoadsFromTheCheckoutAndValidatesWithoutWarnings(string name)
+    {
+        var config = ConfigLoader.Load(name);
+
+        config.Validate();
+        Assert.Empty(config.Warnings);
+        Assert.EndsWith(Path.Combine("configs", $"{name}.yaml"), config.SourceName);
+    }
+
+    [Theory]
+    [InlineData("fmnist-tiny")]
+    [InlineData("fmnist-small")]
+    public void EmbeddedCopyMatchesTheCheckoutFile(string name)
+    {
+        var fromCheckout = ConfigLoader.Load(name);
+        var embedded = ConfigLoader.LoadEmbedded(name);
+
+        Assert.Equal($"{name}.yaml (built-in)", embedded.SourceName);
+        Assert.Equal(ConfigTestSupport.Body(fromCheckout), ConfigTestSupport.Body(embedded));
+    }
+
+    [Fact]
+    public void FmnistTinyIsVitTinyOnASevenBySevenGrid()
+    {
+        var config = ConfigLoader.Load("fmnist-tiny");
+
+        Assert.Equal(DatasetKind.FashionMnist, config.Data.Dataset);
+        Assert.Equal(1, config.Data.Channels);
+        Assert.Equal(28, config.Data.CropSize);
+        Assert.Equal(4, config.Mask.PatchSize);
+        Assert.Equal(128, config.Data.BatchSize);
+        Assert.Equal("vit_tiny", config.Meta.ModelName);
+        Assert.Equal(new VitSize(192, 12, 3, 4.0), config.Meta.ResolveEncoder());
+        Assert.Equal(new VitSize(96, 4, 3, 4.0), config.Meta.ResolvePredictor());
+        Assert.Equal(MaskMode.Fixed, config.Mask.Mode);
+    }
+
+    [Fact]
+    public void FmnistSmallDiffersFromTinyOnlyInDepthsAndRunFolder()
+    {
+        var tiny = ConfigLoader.Load("fmnist-tiny");
+        var small = ConfigLoader.Load("fmnist-small");
+
+        Assert.Equal(new VitSize(192, 6, 3, 4.0), small.Meta.ResolveEncoder());
+        Assert.Equal(new VitSize(96, 3, 3, 4.0), small.Meta.ResolvePredictor());
+        small.Meta.EncDepth = tiny.Meta.EncDepth;
+        small.Meta.PredDepth = tiny.Meta.PredDepth;
+        small.Logging.Folder = tiny.Logging.Folder;
+        Assert.Equal(ConfigTestSupport.Body(tiny), ConfigTestSupport.Body(small));
+    }
+
+    [Fact]
+    public void FmnistSmallFitsTheTwentyFiveMinuteBudgetAtFourHundredFiftyImagesPerSecond()
+    {
+        var config = ConfigLoader.Load("fmnist-small");
+        int iterationsPerEpoch = 60_000 / config.Data.BatchSize;
+
+        var schedule = new TrainingSchedule(config, iterationsPerEpoch);
+        double seconds = schedule.TrainingSteps * config.Data.BatchSize / 450.0;
+
+        Assert.InRange(seconds, 20 * 60, 25 * 60);
+    }
+
+    [Fact]
+    public void UnknownBareNameListsTheBuiltIns()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load("fmnist-huge"));
+
+        Assert.Contains("fmnist-huge", e.Message);
+        Assert.Contains("fmnist-tiny", e.Message);
+        Assert.Contains("fmnist-small", e.Message);
+    }
+
+    [Fact]
+    public void PathLoadsTheFileItNames()
+    {
+        string folder = ConfigTestSupport.NewTempFolder();
+        try
+        {
+            string path = Path.Combine(folder, "mine.yaml");
+            File.WriteAllText(path, ConfigTestSupport.ValidBase);
+
+            var config = ConfigLoader.Load(path);
+
+            Assert.Equal(path, config.SourceName);
+            Assert.Equal(28, config.Data.CropSize);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
