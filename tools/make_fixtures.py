@@ -428,6 +428,29 @@ def make_dtypes(out_dir):
     save_safetensors(os.path.join(out_dir, "dtypes.safetensors"), t, {"purpose": "reader dtype conversion tests"})
 
 
+def sincos_1d(dim, positions):
+    """The official get_1d_sincos_pos_embed_from_grid, in float64 numpy-style torch ops."""
+    omega = torch.arange(dim // 2, dtype=torch.float64) / (dim / 2.0)
+    omega = 1.0 / 10000 ** omega
+    out = positions.reshape(-1, 1).double() * omega.reshape(1, -1)
+    return torch.cat([torch.sin(out), torch.cos(out)], dim=1)
+
+
+def make_pos_embed(out_dir):
+    """I-JEPA's get_2d_sincos_pos_embed(embed_dim, grid_size): meshgrid(grid_w, grid_h) puts the
+    column index in the first plane, which feeds channels [0, D/2) (recipe Q10)."""
+    t = OrderedDict()
+    for dim, g in ((16, 4), (96, 7)):
+        grid_h = torch.arange(g, dtype=torch.float64)
+        grid_w = torch.arange(g, dtype=torch.float64)
+        # np.meshgrid(grid_w, grid_h) with default 'xy' indexing: plane 0 varies along columns.
+        plane0 = grid_w.reshape(1, g).expand(g, g)
+        plane1 = grid_h.reshape(g, 1).expand(g, g)
+        emb = torch.cat([sincos_1d(dim // 2, plane0), sincos_1d(dim // 2, plane1)], dim=1)
+        t[f"pos_embed.d{dim}_g{g}"] = emb.float().reshape(1, g * g, dim)
+    save_safetensors(os.path.join(out_dir, "pos_embed.safetensors"), t, {"reference": "ijepa src/models/vision_transformer.py get_2d_sincos_pos_embed"})
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -441,6 +464,7 @@ def main():
     make_ops(args.out)
     make_adamw(args.out)
     make_dtypes(args.out)
+    make_pos_embed(args.out)
 
 
 if __name__ == "__main__":

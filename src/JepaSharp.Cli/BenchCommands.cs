@@ -15,6 +15,7 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Measure kernel and training throughput against a yardstick measured in the same run.");
         bench.Subcommands.Add(Gemm());
+        bench.Subcommands.Add(BlockCommand());
         bench.Subcommands.Add(OpenBlasWorker());
         return bench;
     }
@@ -48,6 +49,27 @@ public static class BenchCommands
             Console.WriteLine($"{"shape (M,K,N)",-22}{"jepa GFLOP/s",14}{"OpenBLAS",12}{"ratio",8}  OpenBLAS core");
             foreach (var r in results)
                 Console.WriteLine($"{r.Shape,-22}{r.JepaGflops,14:F1}{r.OpenBlasGflops,12:F1}{r.Ratio,8:F3}  {r.OpenBlasConfig}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command BlockCommand()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var noTorch = new Option<bool>("--no-torch") { Description = "Skip the PyTorch yardstick." };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 128, Description = "Images per batch." };
+        var tokens = new Option<int>("--tokens") { DefaultValueFactory = _ => 49, Description = "Tokens per image." };
+        var dim = new Option<int>("--dim") { DefaultValueFactory = _ => 192, Description = "Embedding width." };
+        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 3, Description = "Attention heads." };
+        var cmd = new Command("block", "One pre-norm ViT block forward+backward (default 128 x 49 tokens x 192) vs PyTorch.") { json, noTorch, batch, tokens, dim, heads };
+        cmd.SetAction(parse =>
+        {
+            bool asJson = parse.GetValue(json);
+            var r = BlockBenchmark.Run(parse.GetValue(batch), parse.GetValue(tokens), parse.GetValue(dim), parse.GetValue(heads),
+                !parse.GetValue(noTorch), asJson ? null : Console.WriteLine);
+            Console.WriteLine(asJson ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r }, Indented)
+                : $"jepa {r.JepaMs} ms/step ({r.JepaGflops} GFLOP/s)   PyTorch {r.TorchMs} ms/step [{r.TorchConfig}]   speed-up {r.Speedup}x");
             return 0;
         });
         return cmd;

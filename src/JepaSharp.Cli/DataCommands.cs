@@ -8,9 +8,7 @@ using JepaSharp.Data.Transforms;
 namespace JepaSharp.Cli;
 
 /// <summary>
-/// <c>jepa data …</c>: obtain the named datasets, inspect them, and time the batch loader. Each action
-/// goes through <see cref="CliErrors.Run"/> itself because System.CommandLine's own handler would
-/// otherwise print bad input as an unhandled exception with a stack trace.
+/// <c>jepa data …</c>: obtain the named datasets, inspect them, and time the batch loader.
 /// </summary>
 public static class DataCommands
 {
@@ -35,7 +33,7 @@ public static class DataCommands
         var name = new Argument<string>("name") { Description = NameHelp };
         var root = RootOption();
         var cmd = new Command("get", "Install a dataset with apt-get where Debian packages it, else say where to put its files.") { name, root };
-        cmd.SetAction(parse => CliErrors.Run(() =>
+        cmd.SetAction(parse =>
         {
             string dataset = DatasetLocator.CanonicalName(parse.GetValue(name)!);
             string? rootFolder = parse.GetValue(root);
@@ -62,7 +60,7 @@ public static class DataCommands
                 return 1;
             }
             return Present(dataset, rootFolder) ? 0 : Fail($"{package} is installed but {dataset} is still not found; try `jepa data info {dataset}`");
-        }));
+        });
         return cmd;
     }
 
@@ -73,7 +71,7 @@ public static class DataCommands
         var size = new Option<int>("--size") { Description = "Image folders only: the side images are resized to.", DefaultValueFactory = _ => 224 };
         var channels = new Option<int>("--channels") { Description = "Image folders only: 1 (gray) or 3 (RGB).", DefaultValueFactory = _ => 3 };
         var cmd = new Command("info", "Show a dataset's size, image shape, classes and files.") { name, root, size, channels };
-        cmd.SetAction(parse => CliErrors.Run(() =>
+        cmd.SetAction(parse =>
         {
             string target = parse.GetValue(name)!;
             if (!DatasetLocator.Names.Contains(target, StringComparer.OrdinalIgnoreCase) && Directory.Exists(target))
@@ -99,7 +97,7 @@ public static class DataCommands
             }
             if (!any) throw new FileNotFoundException($"{dataset} not found (searched {string.Join(", ", DatasetLocator.SearchFolders(dataset, rootFolder))}). {DatasetLocator.HowToGet(dataset)}");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -112,7 +110,7 @@ public static class DataCommands
         var workers = new Option<int>("--workers") { Description = "Background threads building batches.", DefaultValueFactory = _ => 1 };
         var crop = new Option<int>("--crop") { Description = "RandomResizedCrop to this side (0: normalize only).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("bench", "Measure batch loader throughput (images/s) on a dataset's train split.") { name, root, batch, batches, workers, crop };
-        cmd.SetAction(parse => CliErrors.Run(() =>
+        cmd.SetAction(parse =>
         {
             string dataset = DatasetLocator.CanonicalName(parse.GetValue(name)!);
             int timedBatches = parse.GetValue(batches);
@@ -135,7 +133,7 @@ public static class DataCommands
             Console.WriteLine($"pipeline: {pipeline}");
             Console.WriteLine($"{images} images in {seconds:F3} s with {options.Workers} worker(s), batch {options.BatchSize}: {images / seconds:F0} images/s");
             return 0;
-        }));
+        });
         return cmd;
     }
 

@@ -2,5 +2,8 @@ using System.CommandLine;
 using JepaSharp.Cli;
 
 var root = new RootCommand("JepaSharp: Joint-Embedding Predictive Architectures in .NET (pretraining, evaluation, visualization).");
+root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
-return CliErrors.Run(() => root.Parse(args).Invoke());
+// Our own handler turns expected failures into one clear line; System.CommandLine's would print a stack trace.
+var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+return CliErrors.Run(() => root.Parse(args).Invoke(invocation));

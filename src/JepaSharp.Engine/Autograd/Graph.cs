@@ -42,6 +42,21 @@ public sealed unsafe class Graph : IDisposable
     /// <summary>A new activation tensor with uninitialised (or zeroed) arena memory.</summary>
     public Tensor NewTensor(Shape shape, bool zero = false)
     {
+        var t = Rent(shape);
+        t.Data = _arena.AllocFloats(shape.Numel, zero);
+        return t;
+    }
+
+    /// <summary>A pooled tensor over existing memory (no arena allocation).</summary>
+    internal Tensor NewAlias(Shape shape, float* data)
+    {
+        var t = Rent(shape);
+        t.Data = data;
+        return t;
+    }
+
+    private Tensor Rent(Shape shape)
+    {
         Tensor t;
         if (_poolUsed < _pool.Count)
         {
@@ -56,7 +71,6 @@ public sealed unsafe class Graph : IDisposable
         _poolUsed++;
         t.Graph = this;
         t.Shape = shape;
-        t.Data = _arena.AllocFloats(shape.Numel, zero);
         return t;
     }
 
@@ -70,6 +84,21 @@ public sealed unsafe class Graph : IDisposable
         t.RequiresGrad = requiresGrad;
         return t;
     }
+
+    /// <summary>
+    /// A pooled alias of a parameter (or any tensor with its own gradient buffer) that belongs to
+    /// this graph, so an op whose only input is a parameter knows where to allocate its output.
+    /// </summary>
+    public Tensor Bind(Tensor parameter)
+    {
+        if (parameter.Graph == this) return parameter;
+        var t = NewAlias(parameter.Shape, parameter.Data);
+        t.Grad = parameter.Grad;
+        t.RequiresGrad = parameter.RequiresGrad && GradEnabled;
+        t.Name = parameter.Name;
+        return t;
+    }
+
 
     /// <summary>Scratch floats valid until the next reset.</summary>
     public float* Scratch(long count, bool zero = false) => _arena.AllocFloats(count, zero);

@@ -33,6 +33,8 @@ public sealed unsafe class Tensor
 
     public int Numel => Shape.Numel;
 
+    public bool HasGrad => Grad != null;
+
     public Span<float> Span => new(Data, Shape.Numel);
 
     public Span<float> GradSpan => Grad == null

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace JepaSharp.Bench;
+
+/// <summary>
+/// Runs tools/bench_torch.py with Debian's python3-torch, once stock and once tuned (engine notes:
+/// OPENBLAS_CORETYPE unset, ATEN_CPU_CAPABILITY=avx512, tcmalloc preloaded, OpenMP OpenBLAS when
+/// installed), and keeps the faster: the yardstick is PyTorch at its best on this machine.
+/// </summary>
+public static class TorchYardstick
+{
+    public const string Python = "/usr/bin/python3";
+
+    public sealed record Result(double Seconds, string Config);
+
+    public static string? ScriptPath()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tools", "bench_torch.py");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    public static (Result? Best, string? Note) Measure(IReadOnlyList<string> args, int threads)
+    {
+        var script = ScriptPath();
+        if (script == null) return (null, "tools/bench_torch.py not found");
+        if (!File.Exists(Python)) return (null, $"{Python} not found (apt-get install python3-torch)");
+        Result? best = null;
+        string? note = null;
+        foreach (var (label, env) in Configurations())
+        {
+            var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add(script);
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add("--threads");
+            psi.ArgumentList.Add(threads.ToString());
+            foreach (var (k, v) in env)
+            {
+                if (v == null) psi.Environment.Remove(k);
+                else psi.Environment[k] = v;
+            }
+            psi.Environment["OMP_NUM_THREADS"] = threads.ToString();
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            string stdout = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+            {
+                note = $"PyTorch ({label}) failed: {stderr.Result.Trim().Split('\n').LastOrDefault()}";
+                continue;
+            }
+            using var doc = JsonDocument.Parse(stdout.Trim().Split('\n').Last());
+            double seconds = doc.RootElement.GetProperty("seconds").GetDouble();
+            if (best == null || seconds < best.Seconds) best = new Result(seconds, label);
+        }
+        return (best, note);
+    }
+
+    private static IEnumerable<(string Label, Dictionary<string, string?> Env)> Configurations()
+    {
+        yield return ("stock", new Dictionary<string, string?>());
+        var tuned = new Dictionary<string, string?> { ["OPENBLAS_CORETYPE"] = null, ["ATEN_CPU_CAPABILITY"] = "avx512" };
+        var parts = new List<string>();
+        const string tcmalloc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
+        if (File.Exists(tcmalloc))
+        {
+            tuned["LD_PRELOAD"] = tcmalloc;
+            parts.Add("tcmalloc");
+        }
+        const string openmpBlas = "/usr/lib/x86_64-linux-gnu/openblas-openmp";
+        if (Directory.Exists(openmpBlas))
+        {
+            tuned["LD_LIBRARY_PATH"] = openmpBlas;
+            parts.Add("openblas-openmp");
+        }
+        yield return ("tuned (avx512" + string.Concat(parts.Select(p => ", " + p)) + ")", tuned);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using JepaSharp.Engine.Kernels.Gemm;
+using JepaSharp.Engine.Threading;
+
+namespace JepaSharp.Engine.Kernels;
+
+// Multi-head self-attention core on the packed qkv projection (timm / I-JEPA layout):
+//   qkv [B, T, 3, H, Dh] (= the qkv Linear's [B·T, 3C], C = H·Dh)  →  out [B, T, H, Dh] (= [B·T, C])
+//   per (b, h): S = scale·Q·Kᵀ [T, T];  P = softmax_rows(S);  O = P·V.   Saved for backward: P [B, H, T, T].
+// Backward per (b, h): dV = Pᵀ·dO;  dP = dO·Vᵀ;  dS = P∘(dP − rowsum(dP∘P));  dQ = scale·dS·K;  dK = scale·dSᵀ·Q.
+// Q, K, V and O are addressed in place with row strides 3C and C, so no permute copies are made.
+public static unsafe class AttentionKernels
+{
+    [ThreadStatic] private static float* _scratch;
+    [ThreadStatic] private static long _scratchCapacity;
+
+    /// <summary>Computes out from qkv; <paramref name="probs"/> receives P, or may be null (inference).</summary>
+    public static void Forward(float* output, float* probs, float* qkv, int B, int T, int H, int Dh, float scale, WorkerPool? pool = null)
+    {
+        var job = new ForwardJob { Output = output, Probs = probs, Qkv = qkv, T = T, H = H, Dh = Dh, Scale = scale };
+        (pool ?? WorkerPool.Shared).For(B * H, ref job);
+    }
+
+    /// <summary>Accumulates into <paramref name="dqkv"/> the gradient of qkv given dOut and the saved P.</summary>
+    public static void Backward(float* dqkv, float* doutput, float* qkv, float* probs, int B, int T, int H, int Dh, float scale, WorkerPool? pool = null)
+    {
+        var job = new BackwardJob { DQkv = dqkv, DOutput = doutput, Qkv = qkv, Probs = probs, T = T, H = H, Dh = Dh, Scale = scale };
+        (pool ?? WorkerPool.Shared).For(B * H, ref job);
+    }
+
+    private static float* Scratch(long floats)
+    {
+        if (_scratchCapacity < floats)
+        {
+            if (_scratch != null) NativeMemory.AlignedFree(_scratch);
+            _scratch = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+            _scratchCapacity = floats;
+        }
+        return _scratch;
+    }
+
+    private struct ForwardJob : IParallelJob
+    {
+        public float* Output, Probs, Qkv;
+        public int T, H, Dh;
+        public float Scale;
+
+        public void Execute(int begin, int end, int thread)
+        {
+            int C = H * Dh, ld = 3 * C;
+            float* local = Probs == null ? Scratch((long)T * T) : null;
+            for (int task = begin; task < end; task++)
+            {
+                int b = task / H, h = task % H;
+                float* q = Qkv + (long)b * T * ld + h * Dh;
+                float* k = q + C;
+                float* v = q + 2 * C;
+                float* p = Probs != null ? Probs + (long)task * T * T : local;
+                Sgemm.Run(false, true, T, T, Dh, Scale, q, ld, k, ld, 0f, p, T);
+                for (int i = 0; i < T; i++) SoftmaxKernels.SoftmaxRow(p + (long)i * T, T);
+                Sgemm.Run(false, false, T, Dh, T, 1f, p, T, v, ld, 0f, Output + (long)b * T * C + h * Dh, C);
+            }
+        }
+    }
+
+    private struct BackwardJob : IParallelJob
+    {
+        public float* DQkv, DOutput, Qkv, Probs;
+        public int T, H, Dh;
+        public float Scale;
+
+        public void Execute(int begin, int end, int thread)
+        {
+            int C = H * Dh, ld = 3 * C;
+            float* dp = Scratch((long)T * T);
+            for (int task = begin; task < end; task++)
+            {
+                int b = task / H, h = task % H;
+                long qOffset = (long)b * T * ld + h * Dh;
+                float* q = Qkv + qOffset, k = q + C, v = q + 2 * C;
+                float* dq = DQkv + qOffset, dk = dq + C, dv = dq + 2 * C;
+                float* p = Probs + (long)task * T * T;
+                float* dO = DOutput + (long)b * T * C + h * Dh;
+
+                Sgemm.Run(true, false, T, Dh, T, 1f, p, T, dO, C, 1f, dv, ld);   // dV += Pᵀ·dO
+                Sgemm.Run(false, true, T, T, Dh, 1f, dO, C, v, ld, 0f, dp, T);    // dP = dO·Vᵀ
+                for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * T, T);
+                Sgemm.Run(false, false, T, Dh, T, Scale, dp, T, k, ld, 1f, dq, ld); // dQ += scale·dS·K
+                Sgemm.Run(true, false, T, Dh, T, Scale, dp, T, q, ld, 1f, dk, ld);  // dK += scale·dSᵀ·Q
+            }
+        }
+    }
+
+    // dS = P∘(dP − Σ P∘dP), in place over the dP row.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftmaxGradRow(float* p, float* dp, int n)
+    {
+        float dot = 0f;
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; i + 16 <= n; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(p + i), Vector512.Load(dp + i), acc);
+            dot = Vector512.Sum(acc);
+        }
+        for (; i < n; i++) dot += p[i] * dp[i];
+        i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var d = Vector512.Create(dot);
+            for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(p + i) * (Vector512.Load(dp + i) - d), dp + i);
+        }
+        for (; i < n; i++) dp[i] = p[i] * (dp[i] - dot);
+    }
+}

@@ -1,0 +1,112 @@
+using JepaSharp.Engine.Autograd;
+using JepaSharp.Engine.Kernels;
+using JepaSharp.Engine.Kernels.Gemm;
+using JepaSharp.Engine.Tensors;
+
+namespace JepaSharp.Engine.Ops;
+
+public static unsafe partial class Ops
+{
+    /// <summary>y = x·Wᵀ + b over the last axis; W is [out, in] as in PyTorch, b is [out] or null.</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    {
+        const string op = "linear";
+        RequireRank(op, weight, 2, "weight");
+        int n = weight.Shape[0], k = weight.Shape[1];
+        if (x.Shape.Rank < 1 || x.Shape.Last != k)
+            throw ShapeError(op, $"input {x.Shape} does not end in {k}, the in-features of weight {weight.Shape}");
+        if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != n))
+            throw ShapeError(op, $"bias {bias.Shape} does not match out-features {n} of weight {weight.Shape}");
+        var g = GraphOf(op, x, weight, bias);
+        int m = x.Shape.Rows;
+        var y = g.NewTensor(x.Shape.WithLast(n));
+        if (bias is not null)
+        {
+            for (int r = 0; r < m; r++) new Span<float>(bias.Data, n).CopyTo(new Span<float>(y.Data + (long)r * n, n));
+            Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 1f, y.Data, n);
+        }
+        else
+        {
+            Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 0f, y.Data, n);
+        }
+        if (g.NeedsGrad(x, weight, bias)) g.Record(y, LinearBackward.Instance, x, weight, bias);
+        return y;
+    }
+
+    private sealed class LinearBackward : OpBackward
+    {
+        public static readonly LinearBackward Instance = new();
+        public override string Name => "linear";
+
+        internal override void Backward(Tensor y, Graph g)
+        {
+            Tensor x = y.Src0!, w = y.Src1!;
+            int n = w.Shape[0], k = w.Shape[1], m = x.Shape.Rows;
+            float* dx = g.GradOf(x), dw = g.GradOf(w), db = g.GradOf(y.Src2);
+            if (dx != null) Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, 1f, dx, k); // dX += dY·W
+            if (dw != null) Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, x.Data, k, 1f, dw, k);  // dW += dYᵀ·X
+            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                        // db += Σ_rows dY
+        }
+    }
+
+    /// <summary>Batched matrix product: a [..., M, K] · b [..., K, N] → [..., M, N] (optionally with a or b transposed in its last two axes).</summary>
+    public static Tensor MatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false)
+    {
+        const string op = "matmul";
+        if (a.Shape.Rank < 2 || a.Shape.Rank != b.Shape.Rank)
+            throw ShapeError(op, $"operands {a.Shape} and {b.Shape} must have the same rank ≥ 2");
+        int rank = a.Shape.Rank;
+        for (int i = 0; i < rank - 2; i++)
+            if (a.Shape[i] != b.Shape[i]) throw ShapeError(op, $"batch dimensions of {a.Shape} and {b.Shape} differ");
+        int m = transposeA ? a.Shape[-1] : a.Shape[-2], ka = transposeA ? a.Shape[-2] : a.Shape[-1];
+        int kb = transposeB ? b.Shape[-1] : b.Shape[-2], n = transposeB ? b.Shape[-2] : b.Shape[-1];
+        if (ka != kb)
+            throw ShapeError(op, $"inner dimensions differ: {a.Shape}{(transposeA ? "ᵀ" : "")} · {b.Shape}{(transposeB ? "ᵀ" : "")}");
+        var g = GraphOf(op, a, b);
+        var y = g.NewTensor(a.Shape.With(-2, m).With(-1, n));
+        int batch = a.Shape.Numel / (a.Shape[-1] * a.Shape[-2]);
+        long sa = (long)a.Shape[-2] * a.Shape[-1], sb = (long)b.Shape[-2] * b.Shape[-1], sy = (long)m * n;
+        for (int i = 0; i < batch; i++)
+            Sgemm.Run(transposeA, transposeB, m, n, ka, 1f, a.Data + i * sa, a.Shape[-1], b.Data + i * sb, b.Shape[-1], 0f, y.Data + i * sy, n);
+        if (g.NeedsGrad(a, b))
+        {
+            g.Record(y, MatMulBackward.Instance, a, b);
+            y.Arg0 = transposeA ? 1 : 0;
+            y.Arg1 = transposeB ? 1 : 0;
+        }
+        return y;
+    }
+
+    private sealed class MatMulBackward : OpBackward
+    {
+        public static readonly MatMulBackward Instance = new();
+        public override string Name => "matmul";
+
+        internal override void Backward(Tensor y, Graph g)
+        {
+            Tensor a = y.Src0!, b = y.Src1!;
+            bool ta = y.Arg0 == 1, tb = y.Arg1 == 1;
+            int m = y.Shape[-2], n = y.Shape[-1], k = ta ? a.Shape[-2] : a.Shape[-1];
+            int lda = a.Shape[-1], ldb = b.Shape[-1];
+            int batch = y.Shape.Numel / (m * n);
+            long sa = (long)a.Shape[-2] * lda, sb = (long)b.Shape[-2] * ldb, sy = (long)m * n;
+            float* da = g.GradOf(a), db = g.GradOf(b);
+            for (int i = 0; i < batch; i++)
+            {
+                float* dy = y.Grad + i * sy;
+                if (da != null)
+                {
+                    // op(A) = dY·op(B)ᵀ; stored A is op(A) or its transpose.
+                    if (!ta) Sgemm.Run(false, !tb, m, k, n, 1f, dy, n, b.Data + i * sb, ldb, 1f, da + i * sa, lda);
+                    else Sgemm.Run(tb, true, k, m, n, 1f, b.Data + i * sb, ldb, dy, n, 1f, da + i * sa, lda);
+                }
+                if (db != null)
+                {
+                    // op(B) = op(A)ᵀ·dY.
+                    if (!tb) Sgemm.Run(!ta, false, k, n, m, 1f, a.Data + i * sa, lda, dy, n, 1f, db + i * sb, ldb);
+                    else Sgemm.Run(true, ta, n, k, m, 1f, dy, n, a.Data + i * sa, lda, 1f, db + i * sb, ldb);
+                }
+            }
+        }
+    }
+}

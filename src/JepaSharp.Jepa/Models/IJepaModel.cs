@@ -1,0 +1,70 @@
+using JepaSharp.Engine.Autograd;
+using JepaSharp.Engine.Ops;
+using JepaSharp.Engine.Parameters;
+using JepaSharp.Engine.Tensors;
+using JepaSharp.Nn;
+
+namespace JepaSharp.Jepa.Models;
+
+/// <summary>
+/// The three networks of I-JEPA with their flat parameter sets: the context encoder and the
+/// predictor (trained), and the target encoder (an EMA copy of the context encoder, never
+/// back-propagated). State-dict keys follow the official checkpoint's three dictionaries.
+/// </summary>
+public sealed class IJepaModel : IDisposable
+{
+    public VisionTransformer Encoder { get; }
+    public Predictor Predictor { get; }
+    public VisionTransformer TargetEncoder { get; }
+    public ParameterSet EncoderParameters { get; }
+    public ParameterSet PredictorParameters { get; }
+    public ParameterSet TargetParameters { get; }
+
+    public IJepaModel(VitShape encoder, int predictorDim, int predictorDepth, int predictorHeads, int seed)
+    {
+        var rng = new Random(seed);
+        Encoder = new VisionTransformer(encoder);
+        EncoderParameters = Encoder.Materialize(rng);
+        Predictor = new Predictor(new PredictorShape(encoder.GridHeight, encoder.GridWidth, encoder.Dim, predictorDim, predictorDepth, predictorHeads, encoder.MlpRatio));
+        PredictorParameters = Predictor.Materialize(rng);
+        TargetEncoder = new VisionTransformer(encoder);
+        TargetParameters = new ParameterSet(TargetEncoder.NamedParameters().Select(p => (p.Name, p.Tensor, Trainable: false)));
+        TargetParameters.CopyFrom(EncoderParameters);
+    }
+
+    /// <summary>The (prefix, set) pairs under which checkpoints store the three networks.</summary>
+    public IEnumerable<(string Prefix, ParameterSet Set)> StateDicts()
+    {
+        yield return ("encoder.", EncoderParameters);
+        yield return ("predictor.", PredictorParameters);
+        yield return ("target_encoder.", TargetParameters);
+    }
+
+    /// <summary>
+    /// One I-JEPA objective: targets = LayerNorm (no affine) of the target encoder's tokens at the
+    /// target indices (no gradient); predictions = predictor(encoder(context tokens)); the mean
+    /// regression loss between them. Index layouts are those of Ops.GatherTokens: context
+    /// [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
+    /// </summary>
+    public Tensor Loss(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
+        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f)
+    {
+        var graph = images.Graph ?? throw new InvalidOperationException("I-JEPA loss: images must be a graph input");
+        Tensor h;
+        using (graph.NoGrad())
+        {
+            var full = TargetEncoder.Forward(images);
+            h = Ops.GatherTokens(Ops.LayerNorm(full, null, null, targetNormEps), targets, keepTarget);
+        }
+        var z = Encoder.Forward(images, context, keepContext);
+        var prediction = Predictor.Forward(z, context, targets, keepTarget);
+        return Ops.Loss(loss, prediction, h, smoothL1Beta);
+    }
+
+    public void Dispose()
+    {
+        EncoderParameters.Dispose();
+        PredictorParameters.Dispose();
+        TargetParameters.Dispose();
+    }
+}

@@ -1,0 +1,113 @@
+using JepaSharp.Engine.Ops;
+using JepaSharp.Engine.Tensors;
+
+namespace JepaSharp.Nn;
+
+/// <summary>y = x·Wᵀ + b with W [out, in] (parameters <c>weight</c>, <c>bias</c>).</summary>
+public sealed class Linear : Module
+{
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+    public int InFeatures { get; }
+    public int OutFeatures { get; }
+    public double InitStd { get; init; } = 0.02;
+
+    public Linear(int inFeatures, int outFeatures, bool bias = true)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Weight = Parameter("weight", new Shape(outFeatures, inFeatures));
+        Bias = bias ? Parameter("bias", new Shape(outFeatures)) : null;
+    }
+
+    public Tensor Forward(Tensor x) => Ops.Linear(x, Weight, Bias);
+
+    protected override void ResetParameters(Random rng)
+    {
+        Init.TruncNormal(Weight.Span, rng, InitStd);
+        Bias?.Span.Clear();
+    }
+}
+
+/// <summary>LayerNorm over the last axis, with affine <c>weight</c>/<c>bias</c> (I-JEPA uses eps 1e-6).</summary>
+public sealed class LayerNorm : Module
+{
+    public Tensor Weight { get; }
+    public Tensor Bias { get; }
+    public float Eps { get; }
+
+    public LayerNorm(int dim, float eps = 1e-6f)
+    {
+        Eps = eps;
+        Weight = Parameter("weight", new Shape(dim));
+        Bias = Parameter("bias", new Shape(dim));
+    }
+
+    public Tensor Forward(Tensor x) => Ops.LayerNorm(x, Weight, Bias, Eps);
+
+    protected override void ResetParameters(Random rng)
+    {
+        Weight.Span.Fill(1f);
+        Bias.Span.Clear();
+    }
+}
+
+/// <summary>fc1 → exact GELU → fc2.</summary>
+public sealed class Mlp : Module
+{
+    public Linear Fc1 { get; }
+    public Linear Fc2 { get; }
+
+    public Mlp(int dim, int hidden)
+    {
+        Fc1 = Child("fc1", new Linear(dim, hidden));
+        Fc2 = Child("fc2", new Linear(hidden, dim));
+    }
+
+    public Tensor Forward(Tensor x) => Fc2.Forward(Ops.Gelu(Fc1.Forward(x)));
+}
+
+/// <summary>Multi-head self-attention: one <c>qkv</c> Linear (D → 3D), the fused attention core, <c>proj</c> (D → D).</summary>
+public sealed class Attention : Module
+{
+    public Linear Qkv { get; }
+    public Linear Proj { get; }
+    public int Heads { get; }
+
+    public Attention(int dim, int heads, bool qkvBias = true)
+    {
+        if (heads <= 0 || dim % heads != 0) throw new ArgumentException($"attention: dim {dim} is not divisible by heads {heads}");
+        Heads = heads;
+        Qkv = Child("qkv", new Linear(dim, 3 * dim, qkvBias));
+        Proj = Child("proj", new Linear(dim, dim));
+    }
+
+    public Tensor Forward(Tensor x) => Proj.Forward(Ops.Attention(Qkv.Forward(x), Heads));
+
+    /// <summary>Forward that also returns the attention probabilities [B, heads, T, T].</summary>
+    public Tensor Forward(Tensor x, out Tensor probabilities)
+        => Proj.Forward(Ops.Attention(Qkv.Forward(x), Heads, null, out probabilities));
+}
+
+/// <summary>Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)).</summary>
+public sealed class Block : Module
+{
+    public LayerNorm Norm1 { get; }
+    public Attention Attn { get; }
+    public LayerNorm Norm2 { get; }
+    public Mlp Mlp { get; }
+
+    public Block(int dim, int heads, double mlpRatio = 4.0, bool qkvBias = true, float eps = 1e-6f)
+    {
+        Norm1 = Child("norm1", new LayerNorm(dim, eps));
+        Attn = Child("attn", new Attention(dim, heads, qkvBias));
+        Norm2 = Child("norm2", new LayerNorm(dim, eps));
+        Mlp = Child("mlp", new Mlp(dim, (int)(dim * mlpRatio)));
+    }
+
+    public Tensor Forward(Tensor x)
+    {
+        x = Ops.Add(x, Attn.Forward(Norm1.Forward(x)));
+        return Ops.Add(x, Mlp.Forward(Norm2.Forward(x)));
+    }
+}

@@ -1,0 +1,81 @@
+using JepaSharp.Engine.Ops;
+using JepaSharp.Engine.Tensors;
+
+namespace JepaSharp.Nn;
+
+/// <summary>Conv2d patchifier with kernel = stride = patch (parameters <c>proj.weight</c> [D, C, p, p], <c>proj.bias</c>).</summary>
+public sealed class PatchEmbed : Module
+{
+    public Tensor Weight { get; }
+    public Tensor Bias { get; }
+    public int PatchSize { get; }
+
+    public PatchEmbed(int channels, int dim, int patchSize)
+    {
+        PatchSize = patchSize;
+        Weight = Parameter("proj.weight", new Shape(dim, channels, patchSize, patchSize));
+        Bias = Parameter("proj.bias", new Shape(dim));
+    }
+
+    public Tensor Forward(Tensor images) => Ops.PatchEmbed(images, Weight, Bias);
+
+    protected override void ResetParameters(Random rng)
+    {
+        Init.TruncNormal(Weight.Span, rng, 0.02);
+        Bias.Span.Clear();
+    }
+}
+
+/// <summary>Architecture of a ViT encoder.</summary>
+public sealed record VitShape(int ImageHeight, int ImageWidth, int Channels, int PatchSize, int Dim, int Depth, int Heads, double MlpRatio = 4.0)
+{
+    public int GridHeight => ImageHeight / PatchSize;
+    public int GridWidth => ImageWidth / PatchSize;
+    public int Tokens => GridHeight * GridWidth;
+
+    public void Validate()
+    {
+        if (ImageHeight % PatchSize != 0 || ImageWidth % PatchSize != 0)
+            throw new ArgumentException($"image size {ImageHeight}x{ImageWidth} is not a multiple of patch size {PatchSize}");
+        if (Dim % Heads != 0) throw new ArgumentException($"width {Dim} is not divisible by {Heads} heads");
+        if (Dim % 4 != 0) throw new ArgumentException($"width {Dim} must be divisible by 4 for the 2-D sin-cos position table");
+    }
+}
+
+/// <summary>
+/// I-JEPA's context/target encoder: patch embedding + fixed sin-cos positions (<c>pos_embed</c>,
+/// saved but not trained), pre-norm blocks, a final per-token LayerNorm (<c>norm</c>). No class
+/// token, no pooling. With token indices it keeps only those tokens after adding positions.
+/// </summary>
+public sealed class VisionTransformer : Module
+{
+    public VitShape Shape { get; }
+    public PatchEmbed PatchEmbed { get; }
+    public Tensor PosEmbed { get; }
+    public IReadOnlyList<Block> Blocks { get; }
+    public LayerNorm Norm { get; }
+
+    public VisionTransformer(VitShape shape)
+    {
+        shape.Validate();
+        Shape = shape;
+        PatchEmbed = Child("patch_embed", new PatchEmbed(shape.Channels, shape.Dim, shape.PatchSize));
+        PosEmbed = Parameter("pos_embed", new Shape(1, shape.Tokens, shape.Dim), trainable: false);
+        var blocks = new Block[shape.Depth];
+        for (int i = 0; i < blocks.Length; i++) blocks[i] = Child($"blocks.{i}", new Block(shape.Dim, shape.Heads, shape.MlpRatio));
+        Blocks = blocks;
+        Norm = Child("norm", new LayerNorm(shape.Dim));
+    }
+
+    /// <summary>images [B, C, H, W] → tokens [B, N, D], or [R, K, D] for stacked index rows (see Ops.GatherTokens).</summary>
+    public Tensor Forward(Tensor images, ReadOnlySpan<int> keepIndices = default, int keep = 0)
+    {
+        var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
+        if (!keepIndices.IsEmpty) x = Ops.GatherTokens(x, keepIndices, keep);
+        for (int i = 0; i < Blocks.Count; i++) x = Blocks[i].Forward(x);
+        return Norm.Forward(x);
+    }
+
+    protected override void ResetParameters(Random rng)
+        => PositionEmbedding.SinCos2D(PosEmbed.Span, Shape.Dim, Shape.GridHeight, Shape.GridWidth);
+}

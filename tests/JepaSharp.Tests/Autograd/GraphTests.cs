@@ -1,0 +1,63 @@
+using JepaSharp.Engine.Autograd;
+using JepaSharp.Engine.Ops;
+using JepaSharp.Engine.Tensors;
+using Xunit;
+
+namespace JepaSharp.Tests.Autograd;
+
+public class GraphTests
+{
+    [Fact]
+    public void FanOutAccumulatesBothGradientContributions()
+    {
+        using var g = new Graph();
+        var x = g.Input([1f, 2f, 3f], new Shape(3), requiresGrad: true);
+        var loss = Ops.Sum(Ops.Mul(x, x)); // d/dx Σx² = 2x, reached through both operands
+        g.Backward(loss);
+        Assert.Equal([2f, 4f, 6f], x.GradSpan.ToArray());
+    }
+
+    [Fact]
+    public void NoGradRecordsNothing()
+    {
+        using var g = new Graph();
+        var x = g.Input([1f, 2f], new Shape(2), requiresGrad: true);
+        Tensor y;
+        using (g.NoGrad()) y = Ops.Scale(x, 3f);
+        Assert.False(y.RequiresGrad);
+        Assert.Equal([3f, 6f], y.ToArray());
+        Assert.Throws<InvalidOperationException>(() => g.Backward(Ops.Sum(y)));
+    }
+
+    [Fact]
+    public void ShapeMismatchNamesTheOpAndBothShapes()
+    {
+        using var g = new Graph();
+        var a = g.Input(new float[6], new Shape(2, 3));
+        var b = g.Input(new float[6], new Shape(3, 2));
+        var e = Assert.Throws<ArgumentException>(() => Ops.Add(a, b));
+        Assert.Contains("add", e.Message);
+        Assert.Contains("[2, 3]", e.Message);
+        Assert.Contains("[3, 2]", e.Message);
+        var w = g.Input(new float[8], new Shape(2, 4));
+        e = Assert.Throws<ArgumentException>(() => Ops.Linear(a, w));
+        Assert.Contains("linear", e.Message);
+        Assert.Contains("[2, 4]", e.Message);
+    }
+
+    [Fact]
+    public void SteadyStateStepsReuseArenaMemory()
+    {
+        using var g = new Graph(initialArenaBytes: 1 << 20);
+        var input = new float[64 * 300];
+        long reserved = 0;
+        for (int step = 0; step < 4; step++)
+        {
+            g.Reset();
+            var x = g.Input(input, new Shape(64, 300), requiresGrad: true);
+            g.Backward(Ops.Sum(Ops.Gelu(Ops.Scale(x, 2f))));
+            if (step == 1) reserved = g.Arena.BytesReserved;
+            if (step > 1) Assert.Equal(reserved, g.Arena.BytesReserved);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using JepaSharp.Engine.Ops;
+using JepaSharp.Engine.Tensors;
+using Xunit;
+
+namespace JepaSharp.Tests.Autograd;
+
+/// <summary>Every autograd op's backward against finite differences.</summary>
+public class OpGradientTests
+{
+    [Fact]
+    public void Linear() => GradCheck.Check("linear", t => Ops.Linear(t[0], t[1], t[2]),
+        [new Shape(2, 5, 7), new Shape(9, 7), new Shape(9)]);
+
+    [Fact]
+    public void LinearWithoutBias() => GradCheck.Check("linear/no bias", t => Ops.Linear(t[0], t[1]),
+        [new Shape(6, 4), new Shape(3, 4)]);
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void BatchedMatMul(bool ta, bool tb) => GradCheck.Check($"matmul ta={ta} tb={tb}", t => Ops.MatMul(t[0], t[1], ta, tb),
+        [ta ? new Shape(2, 4, 3) : new Shape(2, 3, 4), tb ? new Shape(2, 5, 4) : new Shape(2, 4, 5)]);
+
+    [Fact]
+    public void AddMulScale() => GradCheck.Check("add/mul/scale", t => Ops.Scale(Ops.Mul(Ops.Add(t[0], t[1]), t[0]), 0.7f),
+        [new Shape(3, 11), new Shape(3, 11)]);
+
+    [Fact]
+    public void AddBroadcastOverBatch() => GradCheck.Check("add_broadcast", t => Ops.AddBroadcast(t[0], t[1]),
+        [new Shape(3, 4, 5), new Shape(4, 5)]);
+
+    [Fact]
+    public void LayerNormAffine() => GradCheck.Check("layer_norm", t => Ops.LayerNorm(t[0], t[1], t[2], 1e-6f),
+        [new Shape(4, 19), new Shape(19), new Shape(19)]);
+
+    [Fact]
+    public void LayerNormWithoutAffine() => GradCheck.Check("layer_norm/no affine", t => Ops.LayerNorm(t[0], null, null, 1e-5f),
+        [new Shape(3, 17)]);
+
+    [Fact]
+    public void Gelu() => GradCheck.Check("gelu", t => Ops.Gelu(t[0]), [new Shape(5, 13)], values: _ => Support.TestData.Uniform(65, 3, 4f));
+
+    [Fact]
+    public void Softmax() => GradCheck.Check("softmax", t => Ops.Softmax(t[0]), [new Shape(4, 9)], values: _ => Support.TestData.Uniform(36, 4, 3f));
+
+    [Fact]
+    public void Attention() => GradCheck.Check("attention", t => Ops.Attention(t[0], heads: 2),
+        [new Shape(2, 5, 3 * 2 * 4)], values: _ => Support.TestData.Uniform(2 * 5 * 24, 9, 1.5f));
+
+    [Fact]
+    public void GatherTokensAcrossStackedMasks() => GradCheck.Check("gather_tokens",
+        t => Ops.GatherTokens(t[0], [0, 2, 3, 1, 4, 4, 2, 2, 0, 3, 3, 1], keep: 3), [new Shape(2, 5, 3)]);
+
+    [Fact]
+    public void ScatterTokens() => GradCheck.Check("scatter_tokens",
+        t => Ops.ScatterTokens(t[0], [1, 3, 1, 0, 2, 4], tokens: 5), [new Shape(2, 3, 4)]);
+
+    [Fact]
+    public void ConcatTokens() => GradCheck.Check("concat_tokens", t => Ops.ConcatTokens(t[0], t[1]),
+        [new Shape(2, 3, 4), new Shape(2, 2, 4)]);
+
+    [Fact]
+    public void TileBatch() => GradCheck.Check("tile_batch", t => Ops.TileBatch(t[0], 6), [new Shape(2, 3, 2)]);
+
+    [Fact]
+    public void SliceTokens() => GradCheck.Check("slice_tokens", t => Ops.SliceTokens(t[0], 1, 3), [new Shape(2, 5, 3)]);
+
+    [Fact]
+    public void MeanTokens() => GradCheck.Check("mean_tokens", t => Ops.MeanTokens(t[0]), [new Shape(3, 5, 4)]);
+
+    [Fact]
+    public void ReshapeOfActivation() => GradCheck.Check("reshape", t => Ops.Reshape(Ops.Scale(t[0], 2f), new Shape(6, 2)), [new Shape(3, 4)]);
+
+    [Fact]
+    public void PatchEmbedIncludingImageGradient() => GradCheck.Check("patch_embed", t => Ops.PatchEmbed(t[0], t[1], t[2]),
+        [new Shape(2, 2, 4, 6), new Shape(5, 2, 2, 2), new Shape(5)]);
+
+    [Theory]
+    [InlineData(RegressionLoss.SmoothL1, 1f)]
+    [InlineData(RegressionLoss.SmoothL1, 0.5f)]
+    [InlineData(RegressionLoss.Mse, 1f)]
+    [InlineData(RegressionLoss.L1, 1f)]
+    public void RegressionLosses(RegressionLoss kind, float beta)
+    {
+        // Keep |prediction − target| away from the kinks at 0 and beta, where finite differences are meaningless.
+        var pred = Support.TestData.Uniform(24, 11);
+        var rng = new Random(12);
+        var target = pred.Select(p =>
+        {
+            double d = rng.Next(2) == 0 ? 0.1 + 0.25 * rng.NextDouble() : 0.7 + rng.NextDouble();
+            return (float)(p + (rng.Next(2) == 0 ? d : -d) * beta);
+        }).ToArray();
+        GradCheck.Check($"{kind} beta={beta}", t => Ops.Loss(kind, t[0], t[1], beta), [new Shape(4, 6), new Shape(4, 6)],
+            eps: 1e-3f, values: i => i == 0 ? pred : target);
+    }
+
+    [Fact]
+    public void CrossEntropy() => GradCheck.Check("cross_entropy", t => Ops.CrossEntropy(t[0], [2, 0, 4, 4, 1]),
+        [new Shape(5, 6)], values: _ => Support.TestData.Uniform(30, 13, 3f));
+
+    [Fact]
+    public void PreNormBlockEndToEnd()
+    {
+        // The whole block through its ops with every parameter as an input: x, ln1 w/b, qkv w/b, proj w/b, ln2 w/b, fc1 w/b, fc2 w/b.
+        const int d = 8, heads = 2, hidden = 16;
+        Shape[] shapes =
+        [
+            new(2, 5, d), new(d), new(d), new(3 * d, d), new(3 * d), new(d, d), new(d),
+            new(d), new(d), new(hidden, d), new(hidden), new(d, hidden), new(d),
+        ];
+        GradCheck.Check("block", t =>
+        {
+            var x = Ops.Add(t[0], Ops.Linear(Ops.Attention(Ops.Linear(Ops.LayerNorm(t[0], t[1], t[2], 1e-6f), t[3], t[4]), heads), t[5], t[6]));
+            return Ops.Add(x, Ops.Linear(Ops.Gelu(Ops.Linear(Ops.LayerNorm(x, t[7], t[8], 1e-6f), t[9], t[10])), t[11], t[12]));
+        }, shapes, values: i => Support.TestData.Uniform(shapes[i].Numel, 40 + i, i is 1 or 7 ? 0.5f : 0.6f).Select(v => i is 1 or 7 ? 1 + v : v).ToArray());
+    }
+}

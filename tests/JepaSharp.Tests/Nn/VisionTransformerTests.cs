@@ -1,0 +1,63 @@
+using JepaSharp.Engine.Autograd;
+using JepaSharp.Engine.Ops;
+using JepaSharp.Engine.Tensors;
+using JepaSharp.Nn;
+using JepaSharp.Tests.Support;
+using Xunit;
+
+namespace JepaSharp.Tests.Nn;
+
+public class VisionTransformerTests
+{
+    [Theory]
+    [InlineData(16, 4)]
+    [InlineData(96, 7)]
+    public void SinCosTableMatchesTheOfficialOrientation(int dim, int grid)
+    {
+        using var f = Fixtures.Open("pos_embed.safetensors");
+        var table = new float[grid * grid * dim];
+        PositionEmbedding.SinCos2D(table, dim, grid, grid);
+        TestData.AssertClose(f.ReadFloat32($"pos_embed.d{dim}_g{grid}"), table, 1e-6, 0, "pos_embed");
+    }
+
+    [Fact]
+    public void VitTinyHasTheOfficialParameterNamesAndCount()
+    {
+        var vit = new VisionTransformer(new VitShape(224, 224, 3, 16, 192, 12, 3));
+        using var set = vit.Materialize(new Random(0));
+        var names = set.Slots.Select(s => s.Name).ToArray();
+        // PyTorch lists a module's own parameters before its children's, so pos_embed leads the state dict.
+        Assert.Equal(["pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias"], names[..3]);
+        Assert.Contains("blocks.11.attn.qkv.weight", names);
+        Assert.Contains("blocks.3.mlp.fc2.bias", names);
+        Assert.Equal("norm.bias", names[^1]);
+        Assert.False(set["pos_embed"].Trainable);
+        // ijepa-recipe.md §2.1: vit_tiny at patch 16, 224 px, excluding pos_embed = 5.49 M.
+        Assert.Equal(5.49, set.TrainableCount / 1e6, 2);
+        Assert.False(set["blocks.0.norm1.weight"].Decay);
+        Assert.False(set["blocks.0.attn.qkv.bias"].Decay);
+        Assert.True(set["blocks.0.attn.qkv.weight"].Decay);
+    }
+
+    [Fact]
+    public void SteadyStateTrainingStepAllocatesNoManagedMemory()
+    {
+        var vit = new VisionTransformer(new VitShape(28, 28, 1, 4, 32, 2, 2));
+        using var set = vit.Materialize(new Random(0));
+        using var graph = new Graph();
+        var images = TestData.Uniform(4 * 28 * 28, 1);
+        int[] keep = [0, 3, 5, 8, 13, 21, 34, 40, 1, 2, 4, 6, 7, 9, 10, 11];
+        var shape = new Shape(4, 1, 28, 28);
+        void Step()
+        {
+            graph.Reset();
+            set.ZeroGrad();
+            var x = graph.Input(images, shape);
+            graph.Backward(Ops.Sum(vit.Forward(x, keep, 4)));
+        }
+        for (int i = 0; i < 3; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
