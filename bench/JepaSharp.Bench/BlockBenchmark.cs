@@ -20,7 +20,7 @@ public static class BlockBenchmark
         return 3 * (linear + attention); // backward costs two products per forward product
     }
 
-    public static BlockResult Run(int batch, int tokens, int dim, int heads, bool withTorch, Action<string>? log = null)
+    public static BlockResult Run(int batch, int tokens, int dim, int heads, bool withTorch, Action<string>? log = null, bool profile = false)
     {
         var block = new Block(dim, heads);
         using var parameters = block.Materialize(new Random(0));
@@ -43,6 +43,15 @@ public static class BlockBenchmark
             graph.Backward(Ops.Sum(Ops.Mul(y, graph.Input(g, shape))));
         }
         double seconds = Timing.MedianSeconds(Step, warmup: 3, repeats: 10);
+        if (profile && log != null)
+        {
+            graph.Profile = new OpProfile();
+            for (int i = 0; i < 10; i++) Step();
+            graph.Reset();
+            foreach (var (op, fwd, bwd, calls) in graph.Profile.Rows())
+                log($"  {op,-16} forward {fwd,7:F2} ms   backward {bwd,7:F2} ms   ({calls:F0} calls)");
+            graph.Profile = null;
+        }
         long before = GC.GetAllocatedBytesForCurrentThread();
         Step();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

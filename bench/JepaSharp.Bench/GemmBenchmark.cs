@@ -6,14 +6,17 @@ using JepaSharp.Engine.Threading;
 
 namespace JepaSharp.Bench;
 
-/// <summary>One GEMM shape in the Linear-forward layout: Y[M,N] = X[M,K] · W[N,K]ᵀ.</summary>
-public readonly record struct GemmShape(int M, int K, int N)
+/// <summary>One GEMM shape C[M,N] = op(A)·op(B) with op(A) [M,K], op(B) [K,N]; the default layout is Linear's forward, X·Wᵀ.</summary>
+public readonly record struct GemmShape(int M, int K, int N, bool TransA = false, bool TransB = true)
 {
     public double Flops => 2.0 * M * K * N;
+    public int Lda => TransA ? M : K;
+    public int Ldb => TransB ? K : N;
+    public string Layout => $"{(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')}";
     public override string ToString() => $"({M},{K},{N})";
 }
 
-public sealed record GemmResult(string Shape, int M, int K, int N, double JepaGflops, double? OpenBlasGflops, string? OpenBlasConfig, double? Ratio);
+public sealed record GemmResult(string Shape, string Layout, int M, int K, int N, double JepaGflops, double? OpenBlasGflops, string? OpenBlasConfig, double? Ratio);
 
 /// <summary>
 /// GFLOP/s of our SGEMM on the ViT shapes, with OpenBLAS measured in the same run. OpenBLAS runs in
@@ -33,7 +36,7 @@ public static unsafe class GemmBenchmark
     public static double Measure(GemmShape s, Action<nint, nint, nint> gemm)
     {
         using var a = new NativeBuffer((long)s.M * s.K);
-        using var b = new NativeBuffer((long)s.N * s.K);
+        using var b = new NativeBuffer((long)s.K * s.N);
         using var c = new NativeBuffer((long)s.M * s.N);
         var rng = new Random(1);
         foreach (var buf in new[] { a, b })
@@ -46,10 +49,10 @@ public static unsafe class GemmBenchmark
     }
 
     public static double MeasureJepa(GemmShape s, WorkerPool pool)
-        => Measure(s, (a, b, c) => Sgemm.Run(false, true, s.M, s.N, s.K, 1f, (float*)a, s.K, (float*)b, s.K, 0f, (float*)c, s.N, pool));
+        => Measure(s, (a, b, c) => Sgemm.Run(s.TransA, s.TransB, s.M, s.N, s.K, 1f, (float*)a, s.Lda, (float*)b, s.Ldb, 0f, (float*)c, s.N, pool));
 
     public static double MeasureOpenBlas(GemmShape s)
-        => Measure(s, (a, b, c) => OpenBlas.Sgemm(false, true, s.M, s.N, s.K, 1f, (float*)a, s.K, (float*)b, s.K, 0f, (float*)c, s.N));
+        => Measure(s, (a, b, c) => OpenBlas.Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, 1f, (float*)a, s.Lda, (float*)b, s.Ldb, 0f, (float*)c, s.N));
 
     /// <summary>Runs in a child process: OpenBLAS GFLOP/s per shape as one JSON object.</summary>
     public static string OpenBlasWorker(IReadOnlyList<GemmShape> shapes, int threads)
@@ -61,7 +64,7 @@ public static unsafe class GemmBenchmark
     }
 
     /// <summary>Best OpenBLAS figure per shape over the environment's core type and the auto-detected one.</summary>
-    public static (double[]? Gflops, string[]? Config, string? Note) OpenBlasYardstick(IReadOnlyList<GemmShape> shapes, int threads, Func<string, ProcessStartInfo> childCommand)
+    public static (double[]? Gflops, string[]? Config, string? Note) OpenBlasYardstick(IReadOnlyList<GemmShape> shapes, int threads, Func<string, string, ProcessStartInfo> childCommand)
     {
         double[]? best = null;
         string[]? config = null;
@@ -71,7 +74,7 @@ public static unsafe class GemmBenchmark
         if (!string.IsNullOrEmpty(envCore)) variants.Add(envCore);
         foreach (var coretype in variants)
         {
-            var psi = childCommand(string.Join(';', shapes.Select(s => $"{s.M},{s.K},{s.N}")));
+            var psi = childCommand(string.Join(';', shapes.Select(s => $"{s.M},{s.K},{s.N}")), shapes[0].Layout);
             psi.RedirectStandardOutput = true;
             psi.RedirectStandardError = true;
             psi.Environment.Remove("OPENBLAS_CORETYPE");
@@ -100,7 +103,7 @@ public static unsafe class GemmBenchmark
         return (best, config, note);
     }
 
-    public static List<GemmResult> Run(IReadOnlyList<GemmShape> shapes, WorkerPool pool, Func<string, ProcessStartInfo>? openBlasChild, Action<string>? log = null)
+    public static List<GemmResult> Run(IReadOnlyList<GemmShape> shapes, WorkerPool pool, Func<string, string, ProcessStartInfo>? openBlasChild, Action<string>? log = null)
     {
         var jepa = new double[shapes.Count];
         for (int i = 0; i < shapes.Count; i++)
@@ -115,7 +118,7 @@ public static unsafe class GemmBenchmark
             (blas, config, var note) = OpenBlasYardstick(shapes, pool.Threads, openBlasChild);
             if (note != null) log?.Invoke($"openblas: {note}");
         }
-        return shapes.Select((s, i) => new GemmResult(s.ToString(), s.M, s.K, s.N, Math.Round(jepa[i], 1),
+        return shapes.Select((s, i) => new GemmResult(s.ToString(), s.Layout, s.M, s.K, s.N, Math.Round(jepa[i], 1),
             blas == null ? null : Math.Round(blas[i], 1), config?[i],
             blas == null ? null : Math.Round(jepa[i] / blas[i], 3))).ToList();
     }

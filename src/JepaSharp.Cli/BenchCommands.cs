@@ -25,10 +25,11 @@ public static class BenchCommands
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
         var noBlas = new Option<bool>("--no-openblas") { Description = "Skip the OpenBLAS yardstick." };
         var shapes = new Option<string?>("--shapes") { Description = "Semicolon-separated M,K,N triples (default: the ViT shapes and 1024^3)." };
-        var cmd = new Command("gemm", "SGEMM GFLOP/s on ViT shapes (Y = X·Wᵀ, 2 threads, median after warm-up) vs OpenBLAS.") { json, noBlas, shapes };
+        var layout = LayoutOption();
+        var cmd = new Command("gemm", "SGEMM GFLOP/s on ViT shapes (Y = X·Wᵀ, 2 threads, median after warm-up) vs OpenBLAS.") { json, noBlas, shapes, layout };
         cmd.SetAction(parse =>
         {
-            var list = ParseShapes(parse.GetValue(shapes)) ?? GemmBenchmark.DefaultShapes;
+            var list = WithLayout(ParseShapes(parse.GetValue(shapes)) ?? GemmBenchmark.DefaultShapes, parse.GetValue(layout)!);
             bool asJson = parse.GetValue(json);
             var pool = WorkerPool.Shared;
             var results = GemmBenchmark.Run(list, pool, parse.GetValue(noBlas) ? null : ChildProcess,
@@ -37,7 +38,7 @@ public static class BenchCommands
             {
                 threads = pool.Threads,
                 kernel = JepaSharp.Engine.Kernels.Gemm.Sgemm.Kernel.ToString(),
-                layout = "C[M,N] = A[M,K] * B[N,K]^T (row-major)",
+                layout = $"{parse.GetValue(layout)}: C[M,N] = op(A)[M,K] * op(B)[K,N], row-major, N = as stored, T = transposed",
                 repeats = GemmBenchmark.Repeats,
                 results,
             };
@@ -62,12 +63,13 @@ public static class BenchCommands
         var tokens = new Option<int>("--tokens") { DefaultValueFactory = _ => 49, Description = "Tokens per image." };
         var dim = new Option<int>("--dim") { DefaultValueFactory = _ => 192, Description = "Embedding width." };
         var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 3, Description = "Attention heads." };
-        var cmd = new Command("block", "One pre-norm ViT block forward+backward (default 128 x 49 tokens x 192) vs PyTorch.") { json, noTorch, batch, tokens, dim, heads };
+        var profile = new Option<bool>("--profile") { Description = "Also print time per op (forward and backward)." };
+        var cmd = new Command("block", "One pre-norm ViT block forward+backward (default 128 x 49 tokens x 192) vs PyTorch.") { json, noTorch, batch, tokens, dim, heads, profile };
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
             var r = BlockBenchmark.Run(parse.GetValue(batch), parse.GetValue(tokens), parse.GetValue(dim), parse.GetValue(heads),
-                !parse.GetValue(noTorch), asJson ? null : Console.WriteLine);
+                !parse.GetValue(noTorch), asJson ? null : Console.WriteLine, parse.GetValue(profile));
             Console.WriteLine(asJson ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r }, Indented)
                 : $"jepa {r.JepaMs} ms/step ({r.JepaGflops} GFLOP/s)   PyTorch {r.TorchMs} ms/step [{r.TorchConfig}]   speed-up {r.Speedup}x");
             return 0;
@@ -79,14 +81,29 @@ public static class BenchCommands
     {
         var shapes = new Option<string>("--shapes") { Required = true };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => WorkerPool.DefaultThreadCount() };
-        var cmd = new Command("openblas-worker", "(internal) measure OpenBLAS in this process's environment") { shapes, threads };
+        var layout = LayoutOption();
+        var cmd = new Command("openblas-worker", "(internal) measure OpenBLAS in this process's environment") { shapes, threads, layout };
         cmd.Hidden = true;
         cmd.SetAction(parse =>
         {
-            Console.WriteLine(GemmBenchmark.OpenBlasWorker(ParseShapes(parse.GetValue(shapes))!, parse.GetValue(threads)));
+            Console.WriteLine(GemmBenchmark.OpenBlasWorker(WithLayout(ParseShapes(parse.GetValue(shapes))!, parse.GetValue(layout)!), parse.GetValue(threads)));
             return 0;
         });
         return cmd;
+    }
+
+    private static Option<string> LayoutOption() => new("--layout")
+    {
+        Description = "Operand layout: NT (Linear forward, default), NN (input gradient dY·W), TN (weight gradient dYᵀ·X), TT.",
+        DefaultValueFactory = _ => "NT",
+    };
+
+    private static GemmShape[] WithLayout(GemmShape[] shapes, string layout)
+    {
+        if (layout.Length != 2 || "NT".IndexOf(char.ToUpperInvariant(layout[0])) < 0 || "NT".IndexOf(char.ToUpperInvariant(layout[1])) < 0)
+            throw new ArgumentException($"--layout: '{layout}' is not one of NN, NT, TN, TT");
+        bool ta = char.ToUpperInvariant(layout[0]) == 'T', tb = char.ToUpperInvariant(layout[1]) == 'T';
+        return shapes.Select(s => s with { TransA = ta, TransB = tb }).ToArray();
     }
 
     private static GemmShape[]? ParseShapes(string? text)
@@ -102,12 +119,12 @@ public static class BenchCommands
     }
 
     /// <summary>A command line that re-runs this executable with the given arguments.</summary>
-    private static ProcessStartInfo ChildProcess(string shapes)
+    private static ProcessStartInfo ChildProcess(string shapes, string layout)
     {
         var psi = new ProcessStartInfo(Environment.ProcessPath!);
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             psi.ArgumentList.Add(typeof(BenchCommands).Assembly.Location);
-        foreach (var a in new[] { "bench", "openblas-worker", "--shapes", shapes }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "bench", "openblas-worker", "--shapes", shapes, "--layout", layout }) psi.ArgumentList.Add(a);
         return psi;
     }
 }

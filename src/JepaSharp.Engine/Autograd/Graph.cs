@@ -25,6 +25,9 @@ public sealed unsafe class Graph : IDisposable
 
     public Arena Arena => _arena;
 
+    /// <summary>When set, op times are accumulated here (see <see cref="OpProfile"/>).</summary>
+    public OpProfile? Profile { get; set; }
+
     /// <summary>False inside a <see cref="NoGrad"/> scope: ops then record nothing and save nothing.</summary>
     public bool GradEnabled => _noGradDepth == 0;
 
@@ -118,6 +121,24 @@ public sealed unsafe class Graph : IDisposable
         output.Src2 = src2;
         output.RequiresGrad = true;
         _tape.Add(output);
+        Profile?.Forward(op.Name);
+    }
+
+    /// <summary>
+    /// The gradient buffer of <paramref name="t"/> for a backward that can overwrite: when the
+    /// buffer did not exist yet it is allocated uninitialised and <paramref name="fresh"/> is true,
+    /// so the caller writes instead of accumulating and saves a zeroing pass.
+    /// </summary>
+    public float* GradOf(Tensor? t, out bool fresh)
+    {
+        fresh = false;
+        if (t is null || !t.RequiresGrad) return null;
+        if (t.Grad == null)
+        {
+            t.Grad = _arena.AllocFloats(t.Numel);
+            fresh = true;
+        }
+        return t.Grad;
     }
 
     /// <summary>The gradient buffer of <paramref name="t"/>, allocated zeroed on first use; null if it needs none.</summary>
@@ -138,7 +159,14 @@ public sealed unsafe class Graph : IDisposable
         {
             var t = _tape[i];
             if (t.Grad == null) continue;
+            if (Profile is null)
+            {
+                t.Op!.Backward(t, this);
+                continue;
+            }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             t.Op!.Backward(t, this);
+            Profile.Backward(t.Op.Name, start);
         }
     }
 
@@ -149,6 +177,11 @@ public sealed unsafe class Graph : IDisposable
         for (int i = 0; i < _poolUsed; i++) _pool[i].ResetRecord();
         _poolUsed = 0;
         _arena.Reset();
+        if (Profile is not null)
+        {
+            Profile.Steps++;
+            Profile.Restart();
+        }
     }
 
     public void Dispose() => _arena.Dispose();

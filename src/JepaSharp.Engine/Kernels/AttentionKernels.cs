@@ -23,10 +23,13 @@ public static unsafe class AttentionKernels
         (pool ?? WorkerPool.Shared).For(B * H, ref job);
     }
 
-    /// <summary>Accumulates into <paramref name="dqkv"/> the gradient of qkv given dOut and the saved P.</summary>
-    public static void Backward(float* dqkv, float* doutput, float* qkv, float* probs, int B, int T, int H, int Dh, float scale, WorkerPool? pool = null)
+    /// <summary>
+    /// Accumulates into <paramref name="dqkv"/> the gradient of qkv given dOut and the saved P, or,
+    /// with <paramref name="overwrite"/>, writes it (every element of dqkv is produced exactly once).
+    /// </summary>
+    public static void Backward(float* dqkv, float* doutput, float* qkv, float* probs, int B, int T, int H, int Dh, float scale, WorkerPool? pool = null, bool overwrite = false)
     {
-        var job = new BackwardJob { DQkv = dqkv, DOutput = doutput, Qkv = qkv, Probs = probs, T = T, H = H, Dh = Dh, Scale = scale };
+        var job = new BackwardJob { DQkv = dqkv, DOutput = doutput, Qkv = qkv, Probs = probs, T = T, H = H, Dh = Dh, Scale = scale, Beta = overwrite ? 0f : 1f };
         (pool ?? WorkerPool.Shared).For(B * H, ref job);
     }
 
@@ -69,7 +72,7 @@ public static unsafe class AttentionKernels
     {
         public float* DQkv, DOutput, Qkv, Probs;
         public int T, H, Dh;
-        public float Scale;
+        public float Scale, Beta;
 
         public void Execute(int begin, int end, int thread)
         {
@@ -84,11 +87,11 @@ public static unsafe class AttentionKernels
                 float* p = Probs + (long)task * T * T;
                 float* dO = DOutput + (long)b * T * C + h * Dh;
 
-                Sgemm.Run(true, false, T, Dh, T, 1f, p, T, dO, C, 1f, dv, ld);   // dV += Pᵀ·dO
+                Sgemm.Run(true, false, T, Dh, T, 1f, p, T, dO, C, Beta, dv, ld);   // dV (+)= Pᵀ·dO
                 Sgemm.Run(false, true, T, T, Dh, 1f, dO, C, v, ld, 0f, dp, T);    // dP = dO·Vᵀ
                 for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * T, T);
-                Sgemm.Run(false, false, T, Dh, T, Scale, dp, T, k, ld, 1f, dq, ld); // dQ += scale·dS·K
-                Sgemm.Run(true, false, T, Dh, T, Scale, dp, T, q, ld, 1f, dk, ld);  // dK += scale·dSᵀ·Q
+                Sgemm.Run(false, false, T, Dh, T, Scale, dp, T, k, ld, Beta, dq, ld); // dQ (+)= scale·dS·K
+                Sgemm.Run(true, false, T, Dh, T, Scale, dp, T, q, ld, Beta, dk, ld);  // dK (+)= scale·dSᵀ·Q
             }
         }
     }

@@ -47,7 +47,8 @@ public static unsafe partial class Ops
         {
             Tensor qkv = y.Src0!;
             int heads = y.Arg0, b = y.Shape[0], t = y.Shape[1], c = y.Shape[2];
-            AttentionKernels.Backward(g.GradOf(qkv), y.Grad, qkv.Data, (float*)y.Saved0, b, t, heads, c / heads, y.FArg0);
+            float* dqkv = g.GradOf(qkv, out bool fresh);
+            AttentionKernels.Backward(dqkv, y.Grad, qkv.Data, (float*)y.Saved0, b, t, heads, c / heads, y.FArg0, overwrite: fresh);
         }
     }
 }

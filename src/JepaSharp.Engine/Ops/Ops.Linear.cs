@@ -20,15 +20,7 @@ public static unsafe partial class Ops
         var g = GraphOf(op, x, weight, bias);
         int m = x.Shape.Rows;
         var y = g.NewTensor(x.Shape.WithLast(n));
-        if (bias is not null)
-        {
-            for (int r = 0; r < m; r++) new Span<float>(bias.Data, n).CopyTo(new Span<float>(y.Data + (long)r * n, n));
-            Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 1f, y.Data, n);
-        }
-        else
-        {
-            Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 0f, y.Data, n);
-        }
+        Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data);
         if (g.NeedsGrad(x, weight, bias)) g.Record(y, LinearBackward.Instance, x, weight, bias);
         return y;
     }
@@ -42,8 +34,8 @@ public static unsafe partial class Ops
         {
             Tensor x = y.Src0!, w = y.Src1!;
             int n = w.Shape[0], k = w.Shape[1], m = x.Shape.Rows;
-            float* dx = g.GradOf(x), dw = g.GradOf(w), db = g.GradOf(y.Src2);
-            if (dx != null) Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, 1f, dx, k); // dX += dY·W
+            float* dx = g.GradOf(x, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
+            if (dx != null) Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, fresh ? 0f : 1f, dx, k); // dX (+)= dY·W
             if (dw != null) Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, x.Data, k, 1f, dw, k);  // dW += dYᵀ·X
             if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                        // db += Σ_rows dY
         }

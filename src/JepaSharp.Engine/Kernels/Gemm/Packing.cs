@@ -24,6 +24,12 @@ internal static unsafe class Packing
                 {
                     float* src = A + (long)(k0 + k) * lda + i0 + p;
                     float* d = panel + k * mr;
+                    if (rows == 12 && mr == 12 && alpha == 1f)
+                    {
+                        Vector256.Store(Vector256.Load(src), d);
+                        Vector128.Store(Vector128.Load(src + 8), d + 8);
+                        continue;
+                    }
                     int r = 0;
                     for (; r < rows; r++) d[r] = alpha * src[r];
                     for (; r < mr; r++) d[r] = 0f;

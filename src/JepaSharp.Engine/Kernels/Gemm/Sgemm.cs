@@ -7,7 +7,7 @@ namespace JepaSharp.Engine.Kernels.Gemm;
 
 /// <summary>
 /// Packed, blocked single-precision GEMM (BLIS loop order), row-major:
-///   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
+///   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[N] on every row, added while the tile is in cache)
 /// op(A) = A ([M,K], row stride lda) or Aᵀ (A stored [K,M]); likewise op(B). Both operands are
 /// copied into MR/NR micro-panels, so every transpose combination runs the same micro-kernel.
 /// Threads split C into contiguous row (or column) ranges, each packing its own operands.
@@ -38,14 +38,14 @@ public static unsafe class Sgemm
 
     /// <summary>C = alpha·op(A)·op(B) + beta·C on the shared pool (serial when called from inside a parallel job).</summary>
     public static void Run(bool transA, bool transB, int M, int N, int K, float alpha,
-        float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, WorkerPool? pool = null)
+        float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, WorkerPool? pool = null, float* bias = null)
     {
         Validate(transA, transB, M, N, K, lda, ldb, ldc);
         if (M == 0 || N == 0) return;
         var job = new Job
         {
             Kernel = _kernel, TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
-            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc,
+            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias,
         };
         pool ??= WorkerPool.Shared;
         int threads = pool.Threads;
@@ -79,7 +79,7 @@ public static unsafe class Sgemm
         public bool TransA, TransB, SplitRows;
         public int M, N, K, Lda, Ldb, Ldc, Parts;
         public float Alpha, Beta;
-        public float* A, B, C;
+        public float* A, B, C, Bias;
 
         public void Execute(int begin, int end, int thread)
         {
@@ -107,6 +107,8 @@ public static unsafe class Sgemm
             if (K == 0 || Alpha == 0f)
             {
                 ScaleC(m0, m1, n0, n1, Beta);
+                if (Bias != null)
+                    for (int i = m0; i < m1; i++) AddBias(C + (long)i * Ldc + n0, Bias + n0, n1 - n0);
                 return;
             }
             if (Beta != 0f && Beta != 1f) ScaleC(m0, m1, n0, n1, Beta);
@@ -125,6 +127,7 @@ public static unsafe class Sgemm
                 {
                     int kc = Math.Min(kcStep, K - pc);
                     bool accumulate = pc > 0 || accumulateFirst;
+                    bool lastK = pc + kc >= K;
                     Packing.PackB(TransB, B, Ldb, pc, kc, jc, nc, nr, packB);
                     for (int ic = m0; ic < m1; ic += mc)
                     {
@@ -153,11 +156,21 @@ public static unsafe class Sgemm
                                         else for (int j = 0; j < nrCur; j++) dst[j] = src[j];
                                     }
                                 }
+                                if (lastK && Bias != null)
+                                    for (int r = 0; r < mrCur; r++) AddBias(cTile + (long)r * Ldc, Bias + jc + jr, nrCur);
                             }
                         }
                     }
                 }
             }
+        }
+
+        private static void AddBias(float* row, float* bias, int n)
+        {
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; j + 16 <= n; j += 16) Vector512.Store(Vector512.Load(row + j) + Vector512.Load(bias + j), row + j);
+            for (; j < n; j++) row[j] += bias[j];
         }
 
         private void ScaleC(int m0, int m1, int n0, int n1, float beta)
