@@ -1,3 +1,4 @@
+using JepaSharp.Jepa.Masks;
 namespace JepaSharp.Jepa.Config;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using JepaSharp.Jepa.Masks;
 namespace JepaSharp.Jepa.Config;
 
 /// <summary>The checks behind <see cref="TrainConfig.Validate"/>; each problem names file, line and key.</summary>
@@ -133,41 +134,13 @@ internal sealed class ConfigValidator
         if (logging.EvalEvery is { } evalEvery) AtLeast("logging.eval_every", evalEvery, 1);
     }
 
-    /// <summary>
-    /// Patches in the smallest target block the sampler can draw, by the official size rule
-    /// (recipe §1.2): keep = int(N·scale), h = round(√(keep·ar)), w = round(√(keep/ar)), then
-    /// clamped below the grid (faithful, Q2) or to it (fixed). Faithful mode draws scale and
-    /// aspect from one uniform (Q3); the fixed sampler may pair them freely, so its whole
-    /// scale × aspect box is searched.
-    /// </summary>
+    /// <summary>Patches in the smallest target block the mask sampler can draw for this config.</summary>
     private static int SmallestTargetBlock(int grid, MaskConfig mask)
     {
-        const int Samples = 400;
-        int smallest = int.MaxValue;
-        for (int i = 0; i <= Samples; i++)
-        {
-            double scale = Lerp(mask.PredMaskScale.Min, mask.PredMaskScale.Max, (double)i / Samples);
-            if (mask.Mode == MaskMode.Faithful)
-            {
-                smallest = Math.Min(smallest, BlockArea(grid, scale, Lerp(mask.AspectRatio.Min, mask.AspectRatio.Max, (double)i / Samples), mask.Mode));
-                continue;
-            }
-            for (int j = 0; j <= Samples; j++)
-                smallest = Math.Min(smallest, BlockArea(grid, scale, Lerp(mask.AspectRatio.Min, mask.AspectRatio.Max, (double)j / Samples), mask.Mode));
-        }
-        return smallest;
+        var (height, width) = BlockSizes.Smallest(new Interval(mask.PredMaskScale.Min, mask.PredMaskScale.Max),
+            new Interval(mask.AspectRatio.Min, mask.AspectRatio.Max), grid, grid, mask.Mode);
+        return height * width;
     }
-
-    private static int BlockArea(int grid, double scale, double aspectRatio, MaskMode mode)
-    {
-        int keep = (int)(grid * grid * scale);
-        int height = (int)Math.Round(Math.Sqrt(keep * aspectRatio), MidpointRounding.ToEven);
-        int width = (int)Math.Round(Math.Sqrt(keep / aspectRatio), MidpointRounding.ToEven);
-        int limit = mode == MaskMode.Faithful ? grid - 1 : grid;
-        return Math.Min(height, limit) * Math.Min(width, limit);
-    }
-
-    private static double Lerp(double from, double to, double t) => from + t * (to - from);
 
     /// <summary>Checks a [min, max] fraction range: 0 &lt; min ≤ max ≤ 1.</summary>
     private bool Fraction(string key, ValueRange range)

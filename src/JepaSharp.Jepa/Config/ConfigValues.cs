@@ -18,16 +18,6 @@ public enum DatasetKind
     Folder,
 }
 
-/// <summary><c>mask.mode</c>: which multi-block sampler builds the context and target masks.</summary>
-public enum MaskMode
-{
-    /// <summary>The official sampler with its quirks (recipe Q1–Q4), for parity with Meta's runs.</summary>
-    Faithful,
-
-    /// <summary>The sampler with the quirks fixed (inclusive position bounds, blocks may span the grid, …).</summary>
-    Fixed,
-}
-
 /// <summary><c>meta.init</c>: weight initialisation (recipe §2.4, Q5).</summary>
 public enum InitScheme
 {

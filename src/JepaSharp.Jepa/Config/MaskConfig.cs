@@ -1,3 +1,4 @@
+using JepaSharp.Jepa.Masks;
 namespace JepaSharp.Jepa.Config;
 
 /// <summary>The <c>mask</c> section: the multi-block sampler (recipe §1). Defaults are the official values.</summary>
@@ -24,5 +25,6 @@ public sealed class MaskConfig : ConfigSection
 
     // JepaSharp keys (not in the official schema).
 
-    public MaskMode Mode { get; set; } = MaskMode.Faithful;
+    /// <summary>The fixed sampler unless a config asks for the official one (docs/masking.md lists what differs).</summary>
+    public MaskMode Mode { get; set; } = MaskMode.Fixed;
 }

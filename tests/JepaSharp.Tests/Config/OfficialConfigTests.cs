@@ -1,3 +1,4 @@
+using JepaSharp.Jepa.Masks;
 using JepaSharp.Jepa.Config;
 using Xunit;
 using YamlDotNet.RepresentationModel;
@@ -101,7 +102,8 @@ public class OfficialConfigTests
         defaults.Logging.Folder = official.Logging.Folder;
 
         Assert.Equal(ConfigTestSupport.Body(official), ConfigTestSupport.Body(defaults));
-        Assert.Equal(MaskMode.Faithful, defaults.Mask.Mode);
+        // The one deliberate exception: without mask.mode the fixed sampler runs (the default).
+        Assert.Equal(MaskMode.Fixed, defaults.Mask.Mode);
         Assert.Equal(InitScheme.Faithful, defaults.Meta.Init);
         Assert.Equal(LossKind.SmoothL1, defaults.Optimization.Loss);
         Assert.Null(defaults.Optimization.ClipGrad);

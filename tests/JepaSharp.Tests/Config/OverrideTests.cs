@@ -1,3 +1,4 @@
+using JepaSharp.Jepa.Masks;
 using JepaSharp.Jepa.Config;
 using Xunit;
 
