@@ -61,13 +61,13 @@ public static class BlockBenchmark
         TorchYardstick.Result? torch = null;
         if (withTorch)
         {
-            (torch, var note) = TorchYardstick.Measure(
+            (torch, var note) = TorchYardstick.Measure("bench_torch.py",
                 ["block", "--batch", $"{batch}", "--tokens", $"{tokens}", "--dim", $"{dim}", "--heads", $"{heads}"],
                 JepaSharp.Engine.Threading.WorkerPool.Shared.Threads);
             if (note != null) log?.Invoke(note);
         }
         return new BlockResult(batch, tokens, dim, heads, Math.Round(seconds * 1e3, 2), Math.Round(gflops, 1),
-            torch == null ? null : Math.Round(torch.Seconds * 1e3, 2), torch?.Config,
-            torch == null ? null : Math.Round(torch.Seconds / seconds, 2), allocated);
+            torch == null ? null : Math.Round(torch["seconds"] * 1e3, 2), torch?.Config,
+            torch == null ? null : Math.Round(torch["seconds"] / seconds, 2), allocated);
     }
 }

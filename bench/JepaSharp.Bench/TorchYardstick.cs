@@ -12,29 +12,34 @@ public static class TorchYardstick
 {
     public const string Python = "/usr/bin/python3";
 
-    public sealed record Result(double Seconds, string Config);
+    /// <summary>The fastest configuration's JSON figures (numbers only) and its label.</summary>
+    public sealed record Result(IReadOnlyDictionary<string, double> Figures, string Config)
+    {
+        public double this[string key] => Figures.TryGetValue(key, out var v) ? v : double.NaN;
+    }
 
-    public static string? ScriptPath()
+    public static string? ScriptPath(string script)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "tools", "bench_torch.py");
+            var candidate = Path.Combine(dir.FullName, "tools", script);
             if (File.Exists(candidate)) return candidate;
         }
         return null;
     }
 
-    public static (Result? Best, string? Note) Measure(IReadOnlyList<string> args, int threads)
+    /// <summary>Runs <paramref name="script"/> (under tools/) in each environment and keeps the run with the smallest <paramref name="timeKey"/>.</summary>
+    public static (Result? Best, string? Note) Measure(string script, IReadOnlyList<string> args, int threads, string timeKey = "seconds")
     {
-        var script = ScriptPath();
-        if (script == null) return (null, "tools/bench_torch.py not found");
+        var path = ScriptPath(script);
+        if (path == null) return (null, $"tools/{script} not found");
         if (!File.Exists(Python)) return (null, $"{Python} not found (apt-get install python3-torch)");
         Result? best = null;
         string? note = null;
         foreach (var (label, env) in Configurations())
         {
             var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-            psi.ArgumentList.Add(script);
+            psi.ArgumentList.Add(path);
             foreach (var a in args) psi.ArgumentList.Add(a);
             psi.ArgumentList.Add("--threads");
             psi.ArgumentList.Add(threads.ToString());
@@ -54,8 +59,9 @@ public static class TorchYardstick
                 continue;
             }
             using var doc = JsonDocument.Parse(stdout.Trim().Split('\n').Last());
-            double seconds = doc.RootElement.GetProperty("seconds").GetDouble();
-            if (best == null || seconds < best.Seconds) best = new Result(seconds, label);
+            var figures = doc.RootElement.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number)
+                .ToDictionary(p => p.Name, p => p.Value.GetDouble());
+            if (best == null || figures[timeKey] < best[timeKey]) best = new Result(figures, label);
         }
         return (best, note);
     }

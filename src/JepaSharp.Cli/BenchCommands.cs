@@ -16,6 +16,7 @@ public static class BenchCommands
         var bench = new Command("bench", "Measure kernel and training throughput against a yardstick measured in the same run.");
         bench.Subcommands.Add(Gemm());
         bench.Subcommands.Add(BlockCommand());
+        bench.Subcommands.Add(TrainCommand());
         bench.Subcommands.Add(OpenBlasWorker());
         return bench;
     }
@@ -72,6 +73,26 @@ public static class BenchCommands
                 !parse.GetValue(noTorch), asJson ? null : Console.WriteLine, parse.GetValue(profile));
             Console.WriteLine(asJson ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r }, Indented)
                 : $"jepa {r.JepaMs} ms/step ({r.JepaGflops} GFLOP/s)   PyTorch {r.TorchMs} ms/step [{r.TorchConfig}]   speed-up {r.Speedup}x");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command TrainCommand()
+    {
+        var config = new Option<string>("--config") { DefaultValueFactory = _ => "fmnist-tiny", Description = "Built-in config or YAML file." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var noTorch = new Option<bool>("--no-torch") { Description = "Skip the PyTorch yardstick." };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 12, Description = "Timed steps (median reported) after warm-up." };
+        var profile = new Option<bool>("--profile") { Description = "Also print time per op (forward and backward)." };
+        var cmd = new Command("train", "Steady-state images/s and peak memory of full I-JEPA training steps vs PyTorch (tools/ijepa_torch.py).") { config, json, noTorch, steps, profile };
+        cmd.SetAction(parse =>
+        {
+            bool asJson = parse.GetValue(json);
+            var r = TrainBenchmark.Run(parse.GetValue(config)!, parse.GetValue(steps), !parse.GetValue(noTorch), parse.GetValue(profile), asJson ? null : Console.WriteLine);
+            Console.WriteLine(asJson
+                ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r with { Profile = null } }, Indented)
+                : $"jepa {r.JepaImagesPerSecond} img/s, {r.JepaPeakRssMb} MB   PyTorch {r.TorchImagesPerSecond} img/s, {r.TorchPeakRssMb} MB [{r.TorchConfig}]   speed-up {r.Speedup}x, memory {r.MemoryRatio}x");
             return 0;
         });
         return cmd;

@@ -1,19 +1,19 @@
-
 namespace JepaSharp.Engine.Threading;
 
 /// <summary>A unit of parallel work over a contiguous index range; an unmanaged struct so dispatch allocates nothing.</summary>
 public interface IParallelJob
 {
-    /// <summary>Runs indices [begin, end) on worker <paramref name="thread"/> (0 = the calling thread).</summary>
-    void Execute(int begin, int end, int thread);
+    /// <summary>Runs indices [begin, end), which form part <paramref name="part"/> of the fixed partition.</summary>
+    void Execute(int begin, int end, int part);
 }
 
 /// <summary>
-/// Persistent workers for data-parallel kernels (ggml-style ith/nth slicing). The caller runs
-/// slice 0 itself; each worker spins briefly on a generation counter before blocking, so the
-/// back-to-back kernel calls of a training step cost a few hundred nanoseconds to dispatch.
-/// The partition is fixed by (count, Threads), which keeps float reductions deterministic.
-/// A call made from inside a job runs serially on that thread (no nested parallelism).
+/// Persistent workers for data-parallel kernels. A call splits [0, count) into one contiguous part
+/// per thread — a partition fixed by (count, Threads), so results never depend on timing — and
+/// the caller and the workers claim parts through a counter tagged with the call's generation.
+/// The caller works too and only waits for parts a worker has already started: a worker that the
+/// OS has descheduled (a busy machine) costs nothing, its part is simply run by the caller.
+/// Workers spin briefly between calls, then block. A call made from inside a job runs serially.
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
@@ -31,13 +31,15 @@ public sealed unsafe class WorkerPool : IDisposable
     private readonly int[] _sleeping;
     private readonly object _dispatchLock = new();
     private int _generation;
-    private int _remaining;
+    private long _claim;      // (generation << 32) | next unclaimed part
+    private int _partsDone;
     private volatile bool _disposed;
     private Exception? _workerError;
 
     private delegate*<void*, int, int, int, void> _fn;
     private void* _ctx;
     private int _count;
+    private int _parts;
 
     public int Threads { get; }
 
@@ -68,19 +70,24 @@ public sealed unsafe class WorkerPool : IDisposable
         return Environment.ProcessorCount;
     }
 
-    /// <summary>The slice [begin, end) of <paramref name="count"/> items that thread <paramref name="thread"/> of <paramref name="threads"/> owns.</summary>
-    public static (int Begin, int End) Slice(int count, int thread, int threads)
-        => ((int)((long)count * thread / threads), (int)((long)count * (thread + 1) / threads));
+    /// <summary>The slice [begin, end) of <paramref name="count"/> items that forms part <paramref name="part"/> of <paramref name="parts"/>.</summary>
+    public static (int Begin, int End) Slice(int count, int part, int parts)
+        => ((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
 
-    /// <summary>Runs <paramref name="job"/> over [0, count) split into one contiguous slice per thread.</summary>
+    /// <summary>Runs <paramref name="job"/> over [0, count), split into one contiguous part per thread.</summary>
     public void For<TJob>(int count, ref TJob job) where TJob : unmanaged, IParallelJob
     {
         if (count <= 0) return;
         fixed (TJob* p = &job)
         {
-            if (Threads == 1 || count == 1 || _insideJob)
+            int parts = Math.Min(Threads, count);
+            if (parts == 1 || _insideJob)
             {
-                p->Execute(0, count, 0);
+                for (int part = 0; part < parts; part++)
+                {
+                    var (begin, end) = Slice(count, part, parts);
+                    p->Execute(begin, end, part);
+                }
                 return;
             }
             lock (_dispatchLock)
@@ -88,31 +95,56 @@ public sealed unsafe class WorkerPool : IDisposable
                 _fn = &Thunk<TJob>;
                 _ctx = p;
                 _count = count;
+                _parts = parts;
                 _workerError = null;
-                Volatile.Write(ref _remaining, Threads - 1);
-                Interlocked.Increment(ref _generation);
+                Volatile.Write(ref _partsDone, 0);
+                int generation = _generation + 1;
+                Volatile.Write(ref _claim, (long)generation << 32);
+                Interlocked.Exchange(ref _generation, generation);
                 for (int w = 0; w < _wake.Length; w++)
                     if (Interlocked.Exchange(ref _sleeping[w], 0) == 1) _wake[w].Release();
 
-                var (begin, end) = Slice(count, 0, Threads);
                 _insideJob = true;
                 try
                 {
-                    if (begin < end) p->Execute(begin, end, 0);
+                    RunClaimedParts(generation);
                 }
                 finally
                 {
                     _insideJob = false;
                     var spin = new SpinWait();
-                    while (Volatile.Read(ref _remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
+                    while (Volatile.Read(ref _partsDone) != parts) spin.SpinOnce(sleep1Threshold: -1);
                 }
-                if (_workerError is { } error) throw new AggregateException("a parallel kernel failed on a worker thread", error);
+                if (_workerError is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }
         }
     }
 
-    private static void Thunk<TJob>(void* ctx, int begin, int end, int thread) where TJob : unmanaged, IParallelJob
-        => ((TJob*)ctx)->Execute(begin, end, thread);
+    /// <summary>Claims and runs parts of call <paramref name="generation"/> until none is left.</summary>
+    private void RunClaimedParts(int generation)
+    {
+        while (true)
+        {
+            long state = Volatile.Read(ref _claim);
+            if ((int)(state >> 32) != generation) return;
+            int part = (int)state;
+            if (part >= _parts) return;
+            if (Interlocked.CompareExchange(ref _claim, state + 1, state) != state) continue;
+            var (begin, end) = Slice(_count, part, _parts);
+            try
+            {
+                _fn(_ctx, begin, end, part);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _workerError, e, null);
+            }
+            Interlocked.Increment(ref _partsDone);
+        }
+    }
+
+    private static void Thunk<TJob>(void* ctx, int begin, int end, int part) where TJob : unmanaged, IParallelJob
+        => ((TJob*)ctx)->Execute(begin, end, part);
 
     private void WorkerLoop(int w)
     {
@@ -143,17 +175,7 @@ public sealed unsafe class WorkerPool : IDisposable
             }
             if (_disposed) return;
             seen = Volatile.Read(ref _generation);
-            int thread = w + 1;
-            var (begin, end) = Slice(_count, thread, Threads);
-            try
-            {
-                if (begin < end) _fn(_ctx, begin, end, thread);
-            }
-            catch (Exception e)
-            {
-                _workerError = e;
-            }
-            Interlocked.Decrement(ref _remaining);
+            RunClaimedParts(seen);
         }
     }
 

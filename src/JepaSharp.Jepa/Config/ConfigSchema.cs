@@ -53,6 +53,7 @@ internal static class ConfigSchema
         // mask: JepaSharp keys.
         Key("mask", "mode", ValueKinds.Choice(("faithful", MaskMode.Faithful), ("fixed", MaskMode.Fixed)),
             c => c.Mask.Mode, (c, v) => c.Mask.Mode = v),
+        Key("mask", "share_block_sizes", ValueKinds.Bool, c => c.Mask.ShareBlockSizes, (c, v) => c.Mask.ShareBlockSizes = v),
 
         // meta: official keys, alphabetical as in the official dump.
         Key("meta", "copy_data", ValueKinds.Bool, c => c.Meta.CopyData, (c, v) => c.Meta.CopyData = v),

@@ -27,4 +27,10 @@ public sealed class MaskConfig : ConfigSection
 
     /// <summary>The fixed sampler unless a config asks for the official one (docs/masking.md lists what differs).</summary>
     public MaskMode Mode { get; set; } = MaskMode.Fixed;
+
+    /// <summary>
+    /// Fixed mode only: draw one target and one context size per batch (as V-JEPA does) instead of
+    /// per image. Truncation to the batch minimum then drops far fewer tokens (docs/masking.md).
+    /// </summary>
+    public bool ShareBlockSizes { get; set; }
 }

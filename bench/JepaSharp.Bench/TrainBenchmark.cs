@@ -1,0 +1,82 @@
+using JepaSharp.Engine.Autograd;
+using JepaSharp.Jepa.Config;
+using JepaSharp.Jepa.Schedules;
+using JepaSharp.Jepa.Training;
+
+namespace JepaSharp.Bench;
+
+public sealed record TrainBenchResult(string Config, int Batch, double JepaImagesPerSecond, double JepaStepMs, double JepaPeakRssMb,
+    long AllocatedBytesPerStep, double? TorchImagesPerSecond, double? TorchPeakRssMb, string? TorchConfig, double? Speedup, double? MemoryRatio,
+    IReadOnlyList<(string Op, double ForwardMs, double BackwardMs, double Calls)>? Profile);
+
+/// <summary>
+/// Full I-JEPA training steps (masking, target forward, context forward and backward, AdamW, EMA)
+/// on synthetic images of the config's shape, as <c>tools/ijepa_torch.py bench</c> does for PyTorch.
+/// </summary>
+public static class TrainBenchmark
+{
+    public static TrainBenchResult Run(string configName, int steps, bool withTorch, bool profile, Action<string>? log)
+    {
+        var config = ConfigLoader.Load(configName);
+        config.Validate();
+        var d = config.Data;
+        using var model = ModelFactory.CreateModel(config);
+        var schedule = new TrainingSchedule(config, iterationsPerEpoch: 60_000 / d.BatchSize);
+        using var step = new TrainingStep(config, model, schedule);
+        var masks = ModelFactory.CreateMasks(config);
+        var rng = new Random(1);
+        var images = new float[d.BatchSize * d.Channels * d.CropSize * d.CropSize];
+        for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
+        long index = 0;
+        void Step() => step.Run(images, masks.Sample(d.BatchSize, index++));
+
+        double seconds = Timing.MedianSeconds(Step, warmup: 3, repeats: steps, minWarmupSeconds: 1.0);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        double rss = Memory.PeakRssMb();
+        double imagesPerSecond = d.BatchSize / seconds;
+        log?.Invoke($"jepa {configName}: {imagesPerSecond:F1} img/s ({seconds * 1e3:F1} ms/step), peak RSS {rss:F0} MB, {allocated} managed bytes per step");
+
+        IReadOnlyList<(string, double, double, double)>? rows = null;
+        if (profile)
+        {
+            step.Graph.Profile = new OpProfile();
+            for (int i = 0; i < 5; i++) Step();
+            step.Graph.Reset();
+            rows = step.Graph.Profile.Rows();
+            step.Graph.Profile = null;
+            foreach (var (op, fwd, bwd, calls) in rows)
+                log?.Invoke($"  {op,-16} forward {fwd,7:F2} ms   backward {bwd,7:F2} ms   ({calls:F0} calls)");
+        }
+
+        TorchYardstick.Result? torch = null;
+        if (withTorch)
+        {
+            string? file = ConfigFile(configName);
+            if (file == null) log?.Invoke($"PyTorch: no YAML file for config '{configName}'");
+            else
+            {
+                (torch, var note) = TorchYardstick.Measure("ijepa_torch.py", ["bench", "--config", file, "--steps", $"{steps}"],
+                    JepaSharp.Engine.Threading.WorkerPool.Shared.Threads, timeKey: "step_seconds");
+                if (note != null) log?.Invoke(note);
+            }
+        }
+        double? torchIps = torch?["img_per_s"], torchRss = torch?["peak_rss_mb"];
+        return new TrainBenchResult(configName, d.BatchSize, Math.Round(imagesPerSecond, 1), Math.Round(seconds * 1e3, 1), Math.Round(rss),
+            allocated, torchIps is { } t ? Math.Round(t, 1) : null, torchRss is { } r ? Math.Round(r) : null, torch?.Config,
+            torchIps is { } ti ? Math.Round(imagesPerSecond / ti, 2) : null, torchRss is { } tr ? Math.Round(rss / tr, 2) : null, rows);
+    }
+
+    /// <summary>The YAML file behind a built-in config name (configs/NAME.yaml up from the binary) or the path itself.</summary>
+    private static string? ConfigFile(string nameOrPath)
+    {
+        if (File.Exists(nameOrPath)) return Path.GetFullPath(nameOrPath);
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "configs", nameOrPath + ".yaml");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

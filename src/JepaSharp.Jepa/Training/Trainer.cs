@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using JepaSharp.Data.Datasets;
+using JepaSharp.Data.Loading;
+using JepaSharp.Data.Transforms;
+using JepaSharp.Jepa.Config;
+using JepaSharp.Jepa.Masks;
+using JepaSharp.Jepa.Models;
+using JepaSharp.Jepa.Schedules;
+
+namespace JepaSharp.Jepa.Training;
+
+/// <summary>How a run ends besides its config: where it writes, and the early stops.</summary>
+public sealed record TrainOptions
+{
+    public required string OutDir { get; init; }
+    /// <summary>Continue from the run directory's latest checkpoint.</summary>
+    public bool Resume { get; init; }
+    /// <summary>Stop after this many completed steps (the schedules keep their full length).</summary>
+    public long? MaxSteps { get; init; }
+    /// <summary>Stop after this much wall time (checked after each step).</summary>
+    public double? MaxMinutes { get; init; }
+    /// <summary>Steps between checkpoints; null = the config's logging.checkpoint_every, else once per epoch.</summary>
+    public int? CheckpointEvery { get; init; }
+}
+
+public enum TrainOutcome
+{
+    /// <summary>All scheduled steps ran.</summary>
+    Completed,
+    /// <summary>--max-steps or --max-minutes ended the run early; it can be resumed.</summary>
+    StoppedEarly,
+    /// <summary>Cancelled (Ctrl+C); a checkpoint was saved and the run can be resumed.</summary>
+    Interrupted,
+    /// <summary>The loss or the weights became NaN/infinite; the last good checkpoint is kept.</summary>
+    Diverged,
+}
+
+/// <summary>The figures of one completed step.</summary>
+public sealed record StepMetrics(long Step, long TotalSteps, int Epoch, double Loss, double Lr, double WeightDecay, double Momentum,
+    double ImagesPerSecond, int KeepContext, int KeepTarget, double GradNorm, double ElapsedSeconds)
+{
+    public double EtaSeconds => ImagesPerSecond > 0 && Step < TotalSteps ? (TotalSteps - Step) * ElapsedSeconds / Math.Max(1, Step) : 0;
+}
+
+public sealed record TrainResult(TrainOutcome Outcome, long Steps, double LastLoss, string? Checkpoint, string Message);
+
+/// <summary>
+/// I-JEPA pretraining (recipe §3.2) on one machine: per step the schedules advance, the target
+/// encoder embeds the full images without gradient, the context encoder and predictor are trained
+/// on the masked views with AdamW, and the target encoder follows by EMA. Everything random is a
+/// function of (seed, step) or (seed, epoch, image), so a resumed run repeats an uninterrupted one.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly TrainConfig _config;
+    private readonly TrainOptions _options;
+    private readonly IJepaModel _model;
+    private readonly TrainingStep _trainingStep;
+    private readonly MultiBlockMaskCollator _masks;
+    private readonly IImageDataset _dataset;
+    private readonly TrainingSchedule _schedule;
+    private readonly string _configYaml;
+    private long _step;
+    private int _loaderEpoch, _loaderBatch;
+    private double _lastLoss = double.NaN;
+
+    public IJepaModel Model => _model;
+    public TrainingSchedule Schedule => _schedule;
+    public long Step => _step;
+    public string RunDirectory => _options.OutDir;
+
+    public Trainer(TrainConfig config, TrainOptions options)
+    {
+        config.Validate();
+        _config = config;
+        _options = options;
+        _configYaml = config.ToYaml();
+        _dataset = OpenDataset(config);
+        int batch = config.Data.BatchSize;
+        if (_dataset.Count < batch)
+            throw new ArgumentException($"{_dataset.Name} has {_dataset.Count} images, fewer than one batch of {batch}");
+        if (_dataset.Channels != config.Data.Channels)
+            throw new ArgumentException($"data.channels is {config.Data.Channels} but {_dataset.Name} has {_dataset.Channels}-channel images");
+        _schedule = new TrainingSchedule(config, _dataset.Count / batch);
+        _model = ModelFactory.CreateModel(config);
+        _trainingStep = new TrainingStep(config, _model, _schedule);
+        _masks = ModelFactory.CreateMasks(config);
+        PrepareRunDirectory();
+    }
+
+    private static IImageDataset OpenDataset(TrainConfig config)
+    {
+        var d = config.Data;
+        IImageDataset dataset = d.Dataset == DatasetKind.Folder
+            ? new ImageFolderDataset(Path.Combine(d.RootPath ?? ".", d.ImageFolder ?? ""), d.CropSize, d.CropSize, d.Channels)
+            : DatasetLocator.Open(DatasetName(d.Dataset), DatasetSplit.Train, d.RootPath);
+        return d.TrainSubset is { } n ? new SubsetDataset(dataset, Math.Min(n, dataset.Count)) : dataset;
+    }
+
+    public static string DatasetName(DatasetKind kind) => kind switch
+    {
+        DatasetKind.FashionMnist => "fashion-mnist",
+        DatasetKind.Mnist => "mnist",
+        DatasetKind.Cifar10 => "cifar10",
+        DatasetKind.Cifar100 => "cifar100",
+        _ => throw new ArgumentException($"dataset kind {kind} has no registered name"),
+    };
+
+    private void PrepareRunDirectory()
+    {
+        Directory.CreateDirectory(_options.OutDir);
+        string? latest = Checkpoints.Latest(_options.OutDir);
+        if (!_options.Resume)
+        {
+            if (latest != null)
+                throw new InvalidOperationException($"'{_options.OutDir}' already holds a run (checkpoint {latest}); pass --resume to continue it or choose another --out");
+            _config.Save(Path.Combine(_options.OutDir, "config.yaml"));
+            return;
+        }
+        if (latest == null) throw new InvalidOperationException($"--resume: '{_options.OutDir}' has no checkpoint to resume from");
+        var saved = Checkpoints.ReadState(latest);
+        if (saved.Config != _configYaml)
+            throw new InvalidDataException($"--resume: the config differs from the one '{latest}' was trained with ({Path.Combine(_options.OutDir, "config.yaml")}); resume with the same config and overrides");
+        var state = Checkpoints.Load(latest, _model, _trainingStep.EncoderOptimizer, _trainingStep.PredictorOptimizer);
+        _step = state.Step;
+        _loaderEpoch = state.LoaderEpoch;
+        _loaderBatch = state.LoaderBatch;
+        _lastLoss = state.LastLoss;
+        _schedule.Restore(_step);
+    }
+
+    /// <summary>Trains until the schedule ends, an early stop, cancellation or divergence.</summary>
+    public TrainResult Run(CancellationToken cancel, Action<StepMetrics>? onStep = null)
+    {
+        var d = _config.Data;
+        var normalization = new Normalization(d.NormalizeMean.Select(v => (float)v).ToArray(), d.NormalizeStd.Select(v => (float)v).ToArray());
+        var crop = new RandomResizedCrop(d.CropScale.Min, d.CropScale.Max);
+        var pipeline = ImagePipeline.Train(d.CropSize, normalization, crop, d.UseHorizontalFlip ? 0.5 : 0);
+        using var loader = new BatchLoader(_dataset, pipeline, new BatchLoaderOptions
+        {
+            BatchSize = d.BatchSize,
+            Seed = _config.Meta.Seed,
+            Start = new LoaderPosition(_loaderEpoch, _loaderBatch),
+        });
+        int checkpointEvery = _options.CheckpointEvery ?? _config.Logging.CheckpointEvery ?? _schedule.IterationsPerEpoch;
+        var clock = Stopwatch.StartNew();
+        var rate = new RateMeter(20);
+        long startStep = _step;
+        string? checkpoint = null;
+
+        while (_step < _schedule.TrainingSteps)
+        {
+            if (cancel.IsCancellationRequested)
+                return Stop(TrainOutcome.Interrupted, $"interrupted at step {_step}");
+            var batch = loader.Next();
+            var masks = _masks.Sample(batch.Count, _step);
+            var outcome = _trainingStep.Run(batch.Images, masks);
+            if (outcome.Diverged)
+                return Diverged($"the loss became {outcome.Loss} at step {_step + 1}");
+            double value = outcome.Loss;
+
+            _step++;
+            (_loaderEpoch, _loaderBatch) = (batch.NextPosition.Epoch, batch.NextPosition.Batch);
+            _lastLoss = value;
+            rate.Add(clock.Elapsed.TotalSeconds, batch.Count);
+            onStep?.Invoke(new StepMetrics(_step, _schedule.TrainingSteps, batch.Epoch + 1, value, outcome.Lr, outcome.WeightDecay,
+                outcome.Momentum, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds));
+
+            if (_step % checkpointEvery == 0 || _step == _schedule.TrainingSteps)
+            {
+                if (!WeightsFinite()) return Diverged($"the weights became non-finite at step {_step}");
+                checkpoint = SaveCheckpoint();
+            }
+            if (_options.MaxSteps is { } maxSteps && _step - startStep >= maxSteps && _step < _schedule.TrainingSteps)
+                return Stop(TrainOutcome.StoppedEarly, $"stopped after {_step - startStep} steps (--max-steps)");
+            if (_options.MaxMinutes is { } maxMinutes && clock.Elapsed.TotalMinutes >= maxMinutes && _step < _schedule.TrainingSteps)
+                return Stop(TrainOutcome.StoppedEarly, $"stopped after {clock.Elapsed.TotalMinutes:F1} minutes (--max-minutes)");
+        }
+        return new TrainResult(TrainOutcome.Completed, _step, _lastLoss, checkpoint ?? Checkpoints.Latest(_options.OutDir),
+            $"finished {_step} steps, final loss {_lastLoss:F5}");
+    }
+
+    private TrainResult Stop(TrainOutcome outcome, string why)
+    {
+        string? checkpoint = Checkpoints.Latest(_options.OutDir);
+        if (checkpoint == null || Checkpoints.ReadState(checkpoint).Step != _step)
+        {
+            if (!WeightsFinite()) return Diverged($"the weights became non-finite at step {_step}");
+            checkpoint = SaveCheckpoint();
+        }
+        return new TrainResult(outcome, _step, _lastLoss, checkpoint, $"{why}; checkpoint {checkpoint}; continue with --resume");
+    }
+
+    private TrainResult Diverged(string why)
+    {
+        string? last = Checkpoints.Latest(_options.OutDir);
+        return new TrainResult(TrainOutcome.Diverged, _step, _lastLoss, last,
+            $"{why}; training stopped. {(last is null ? "No checkpoint was written before it." : $"The last good checkpoint is {last}.")} Try a lower optimization.lr or optimization.clip_grad.");
+    }
+
+    private string SaveCheckpoint() => Checkpoints.Save(_options.OutDir, _model, _trainingStep.EncoderOptimizer, _trainingStep.PredictorOptimizer, new TrainingState
+    {
+        Step = _step,
+        LoaderEpoch = _loaderEpoch,
+        LoaderBatch = _loaderBatch,
+        LastLoss = _lastLoss,
+        Seed = _config.Meta.Seed,
+        Config = _configYaml,
+    });
+
+    /// <summary>False when any weight is NaN or infinite (the sum of magnitudes is finite exactly when every term is, at weight scales).</summary>
+    private bool WeightsFinite()
+        => _model.StateDicts().All(s => float.IsFinite(System.Numerics.Tensors.TensorPrimitives.SumOfMagnitudes(s.Set.Values.AsSpan())));
+
+    public void Dispose()
+    {
+        _trainingStep.Dispose();
+        _model.Dispose();
+    }
+
+    /// <summary>Images per second over the last few steps.</summary>
+    private sealed class RateMeter(int window)
+    {
+        private readonly Queue<(double Time, int Images)> _samples = new();
+        private int _images;
+
+        public double PerSecond { get; private set; }
+
+        public void Add(double time, int images)
+        {
+            _samples.Enqueue((time, images));
+            _images += images;
+            while (_samples.Count > window) _images -= _samples.Dequeue().Images;
+            var first = _samples.Peek();
+            double span = time - first.Time;
+            PerSecond = span > 0 ? (_images - first.Images) / span : 0;
+        }
+    }
+}

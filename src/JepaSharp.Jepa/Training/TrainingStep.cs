@@ -1,0 +1,92 @@
+using JepaSharp.Engine.Autograd;
+using JepaSharp.Engine.Optim;
+using JepaSharp.Engine.Parameters;
+using JepaSharp.Engine.Tensors;
+using JepaSharp.Jepa.Config;
+using JepaSharp.Jepa.Masks;
+using JepaSharp.Jepa.Models;
+using JepaSharp.Jepa.Schedules;
+
+namespace JepaSharp.Jepa.Training;
+
+/// <summary>What one optimizer step did.</summary>
+public readonly record struct StepOutcome(double Loss, double Lr, double WeightDecay, double Momentum, double GradNorm)
+{
+    public bool Diverged => !double.IsFinite(Loss);
+}
+
+/// <summary>
+/// One I-JEPA iteration (recipe §3.2) on a batch of images and its masks: schedules, target
+/// features without gradient, context encoder + predictor forward and backward, optional
+/// clipping, AdamW on both networks, EMA of the target encoder. The trainer and the benchmark
+/// both run exactly this.
+/// </summary>
+public sealed class TrainingStep : IDisposable
+{
+    private readonly TrainConfig _config;
+    private readonly IJepaModel _model;
+    private readonly TrainingSchedule _schedule;
+    private readonly JepaSharp.Engine.Ops.RegressionLoss _loss;
+    private readonly Shape _imageShape;
+
+    public Graph Graph { get; } = new();
+    public AdamW EncoderOptimizer { get; }
+    public AdamW PredictorOptimizer { get; }
+
+    public TrainingStep(TrainConfig config, IJepaModel model, TrainingSchedule schedule)
+    {
+        _config = config;
+        _model = model;
+        _schedule = schedule;
+        _loss = ModelFactory.Loss(config);
+        var d = config.Data;
+        _imageShape = new Shape(d.BatchSize, d.Channels, d.CropSize, d.CropSize);
+        EncoderOptimizer = new AdamW(model.EncoderParameters);
+        PredictorOptimizer = new AdamW(model.PredictorParameters);
+    }
+
+    /// <summary>Runs the step; when the loss is not finite nothing is updated and the outcome says so.</summary>
+    public StepOutcome Run(ReadOnlySpan<float> images, MaskBatch masks)
+    {
+        double lr = _schedule.LearningRate.Step();
+        double wd = _schedule.WeightDecay.Step();
+        Graph.Reset();
+        _model.EncoderParameters.ZeroGrad();
+        _model.PredictorParameters.ZeroGrad();
+        var input = Graph.Input(images, _imageShape);
+        var o = _config.Optimization;
+        var loss = _model.Loss(input, masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred, _loss, (float)o.SmoothL1Beta, (float)o.TargetNormEps);
+        double value = loss.Span[0];
+        if (!double.IsFinite(value)) return new StepOutcome(value, lr, wd, double.NaN, double.NaN);
+        Graph.Backward(loss);
+        double gradNorm = ClipGradients(o.ClipGrad);
+        EncoderOptimizer.Step(lr, wd);
+        PredictorOptimizer.Step(lr, wd);
+        double momentum = _schedule.Momentum.Next();
+        Ema.Update(_model.TargetParameters, _model.EncoderParameters, momentum);
+        return new StepOutcome(value, lr, wd, momentum, gradNorm);
+    }
+
+    /// <summary>The global gradient norm over encoder and predictor, clipped to maxNorm when given.</summary>
+    private double ClipGradients(double? maxNorm)
+    {
+        double e = GradClip.GlobalNorm(_model.EncoderParameters), p = GradClip.GlobalNorm(_model.PredictorParameters);
+        double norm = Math.Sqrt(e * e + p * p);
+        if (maxNorm is { } max && norm > max && double.IsFinite(norm))
+        {
+            float scale = (float)(max / (norm + 1e-6));
+            ScaleGradients(_model.EncoderParameters, scale);
+            ScaleGradients(_model.PredictorParameters, scale);
+        }
+        return norm;
+    }
+
+    private static unsafe void ScaleGradients(ParameterSet set, float scale) => OptimKernels.Scale(set.Grads.Pointer, set.Grads.Length, scale);
+
+    public void Dispose()
+    {
+        Graph.Dispose();
+        EncoderOptimizer.Dispose();
+        PredictorOptimizer.Dispose();
+    }
+}
