@@ -3,6 +3,7 @@ using JepaSharp.Data.Datasets;
 using JepaSharp.Data.Loading;
 using JepaSharp.Data.Transforms;
 using JepaSharp.Jepa.Config;
+using JepaSharp.Jepa.Logging;
 using JepaSharp.Jepa.Masks;
 using JepaSharp.Jepa.Models;
 using JepaSharp.Jepa.Schedules;
@@ -127,6 +128,7 @@ public sealed class Trainer : IDisposable
         _loaderBatch = state.LoaderBatch;
         _lastLoss = state.LastLoss;
         _schedule.Restore(_step);
+        MetricsLog.TruncateAfterStep(Path.Combine(_options.OutDir, MetricsLog.FileName), _step);
     }
 
     /// <summary>Trains until the schedule ends, an early stop, cancellation or divergence.</summary>
@@ -143,6 +145,8 @@ public sealed class Trainer : IDisposable
             Start = new LoaderPosition(_loaderEpoch, _loaderBatch),
         });
         int checkpointEvery = _options.CheckpointEvery ?? _config.Logging.CheckpointEvery ?? _schedule.IterationsPerEpoch;
+        using var metrics = new MetricsLog(_options.OutDir);
+        using var tensorBoard = new TensorBoardWriter(_options.OutDir);
         var clock = Stopwatch.StartNew();
         var rate = new RateMeter(20);
         long startStep = _step;
@@ -163,8 +167,10 @@ public sealed class Trainer : IDisposable
             (_loaderEpoch, _loaderBatch) = (batch.NextPosition.Epoch, batch.NextPosition.Batch);
             _lastLoss = value;
             rate.Add(clock.Elapsed.TotalSeconds, batch.Count);
-            onStep?.Invoke(new StepMetrics(_step, _schedule.TrainingSteps, batch.Epoch + 1, value, outcome.Lr, outcome.WeightDecay,
-                outcome.Momentum, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds));
+            var m = new StepMetrics(_step, _schedule.TrainingSteps, batch.Epoch + 1, value, outcome.Lr, outcome.WeightDecay,
+                outcome.Momentum, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds);
+            Log(metrics, tensorBoard, m);
+            onStep?.Invoke(m);
 
             if (_step % checkpointEvery == 0 || _step == _schedule.TrainingSteps)
             {
@@ -178,6 +184,15 @@ public sealed class Trainer : IDisposable
         }
         return new TrainResult(TrainOutcome.Completed, _step, _lastLoss, checkpoint ?? Checkpoints.Latest(_options.OutDir),
             $"finished {_step} steps, final loss {_lastLoss:F5}");
+    }
+
+    private static void Log(MetricsLog metrics, TensorBoardWriter tensorBoard, StepMetrics m)
+    {
+        metrics.Append(m.Step, ("epoch", m.Epoch), ("loss", m.Loss), ("lr", m.Lr), ("wd", m.WeightDecay), ("momentum", m.Momentum),
+            ("img_per_s", Math.Round(m.ImagesPerSecond, 1)), ("grad_norm", m.GradNorm), ("keep_context", m.KeepContext),
+            ("keep_target", m.KeepTarget), ("elapsed_s", Math.Round(m.ElapsedSeconds, 3)));
+        tensorBoard.AddScalars(m.Step, ("train/loss", (float)m.Loss), ("train/lr", (float)m.Lr), ("train/wd", (float)m.WeightDecay),
+            ("train/momentum", (float)m.Momentum), ("train/img_per_s", (float)m.ImagesPerSecond), ("train/grad_norm", (float)m.GradNorm));
     }
 
     private TrainResult Stop(TrainOutcome outcome, string why)
