@@ -76,6 +76,28 @@ public sealed class VisionTransformer : Module
         return Norm.Forward(x);
     }
 
+    /// <summary>
+    /// Average-pooled tokens for evaluation: the final (normed) output, or with
+    /// <paramref name="lastBlocks"/> = k the concatenation over the last k blocks' pooled outputs
+    /// (earlier blocks before any norm, the last one after <c>norm</c>) → [B, k·D].
+    /// </summary>
+    public Tensor PooledFeatures(Tensor images, int lastBlocks = 1)
+    {
+        if (lastBlocks < 1 || lastBlocks > Blocks.Count)
+            throw new ArgumentOutOfRangeException(nameof(lastBlocks), lastBlocks, $"the encoder has {Blocks.Count} blocks");
+        var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
+        Tensor? pooled = null;
+        for (int i = 0; i < Blocks.Count; i++)
+        {
+            x = Blocks[i].Forward(x);
+            if (i < Blocks.Count - lastBlocks) continue;
+            var tokens = i == Blocks.Count - 1 ? Norm.Forward(x) : x;
+            var mean = Ops.Reshape(Ops.MeanTokens(tokens), new Shape(tokens.Shape[0], 1, Shape.Dim));
+            pooled = pooled is null ? mean : Ops.ConcatTokens(pooled, mean);
+        }
+        return Ops.Reshape(pooled!, new Shape(images.Shape[0], lastBlocks * Shape.Dim));
+    }
+
     protected override void ResetParameters(Random rng)
         => PositionEmbedding.SinCos2D(PosEmbed.Span, Shape.Dim, Shape.GridHeight, Shape.GridWidth);
 }
