@@ -3,6 +3,8 @@ using JepaSharp.Cli;
 
 var root = new RootCommand("JepaSharp: Joint-Embedding Predictive Architectures in .NET (pretraining, evaluation, visualization).");
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommands.Eval());
+root.Subcommands.Add(EvalCommands.Features());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 // Our own handler turns expected failures into one clear line (System.CommandLine's would print a
