@@ -2,9 +2,11 @@ using System.CommandLine;
 using JepaSharp.Cli;
 
 var root = new RootCommand("JepaSharp: Joint-Embedding Predictive Architectures in .NET (pretraining, evaluation, visualization).");
+root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommands.Eval());
 root.Subcommands.Add(EvalCommands.Features());
+root.Subcommands.Add(RunCommand.Report());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 // Our own handler turns expected failures into one clear line (System.CommandLine's would print a

@@ -64,7 +64,8 @@ public static class TrainCommand
         return pairs;
     }
 
-    private static int Run(TrainConfig cfg, TrainOptions options)
+    /// <summary>Trains with Ctrl+C/SIGTERM handling and a progress display; returns the outcome.</summary>
+    public static TrainResult Train(TrainConfig cfg, TrainOptions options)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -87,18 +88,22 @@ public static class TrainCommand
                 + (trainer.Step > 0 ? $", resuming at step {trainer.Step}" : "") + $" -> {options.OutDir}");
             var result = Interactive() ? RunWithProgressBar(trainer, cancel.Token) : RunWithLogLines(trainer, cancel.Token, cfg.Logging.LogEvery);
             Console.Error.WriteLine(result.Message);
-            return result.Outcome switch
-            {
-                TrainOutcome.Completed or TrainOutcome.StoppedEarly => 0,
-                TrainOutcome.Interrupted => 130,
-                _ => 3,
-            };
+            return result;
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    public static int ExitCode(TrainOutcome outcome) => outcome switch
+    {
+        TrainOutcome.Completed or TrainOutcome.StoppedEarly => 0,
+        TrainOutcome.Interrupted => 130,
+        _ => 3,
+    };
+
+    private static int Run(TrainConfig cfg, TrainOptions options) => ExitCode(Train(cfg, options).Outcome);
 
     private static bool Interactive() => !Console.IsErrorRedirected && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 

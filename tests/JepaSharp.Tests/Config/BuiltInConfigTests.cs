@@ -69,15 +69,16 @@ public class BuiltInConfigTests
     }
 
     [Fact]
-    public void FmnistSmallFitsTheTwentyFiveMinuteBudgetAtFourHundredFiftyImagesPerSecond()
+    public void FmnistSmallFitsTheTwentyFiveMinuteBudgetAtTheMeasuredSpeed()
     {
         var config = ConfigLoader.Load("fmnist-small");
         int iterationsPerEpoch = 60_000 / config.Data.BatchSize;
 
         var schedule = new TrainingSchedule(config, iterationsPerEpoch);
-        double seconds = schedule.TrainingSteps * config.Data.BatchSize / 450.0;
+        // 340 images/s: `jepa bench train --config fmnist-small` on the 2-core Zen 5 (README, Benchmarks).
+        double seconds = schedule.TrainingSteps * config.Data.BatchSize / 340.0;
 
-        Assert.InRange(seconds, 20 * 60, 25 * 60);
+        Assert.InRange(seconds, 15 * 60, 25 * 60);
     }
 
     [Fact]

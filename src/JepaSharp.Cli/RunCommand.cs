@@ -1,0 +1,56 @@
+using System.CommandLine;
+using JepaSharp.Eval;
+using JepaSharp.Jepa.Config;
+using JepaSharp.Jepa.Training;
+using JepaSharp.Viz.Reports;
+
+namespace JepaSharp.Cli;
+
+/// <summary><c>jepa run</c> (pretrain → evaluate against baselines → report) and <c>jepa report</c>.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { DefaultValueFactory = _ => "fmnist-small", Description = "Built-in config or YAML file." };
+        var outDir = new Option<string>("--out") { DefaultValueFactory = _ => "runs/fmnist-small", Description = "Run directory." };
+        var maxMinutes = new Option<double?>("--max-minutes") { DefaultValueFactory = _ => 28, Description = "Training time limit (the evaluation runs after it)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out." };
+        var cmd = new Command("run", "The whole job: pretrain I-JEPA, evaluate the checkpoint against raw pixels and random init, write report.html. Accepts --section.key value overrides.")
+        {
+            config, outDir, maxMinutes, resume,
+        };
+        cmd.TreatUnmatchedTokensAsErrors = false;
+        cmd.SetAction(parse =>
+        {
+            var cfg = ConfigLoader.Load(parse.GetValue(config)!);
+            cfg.ApplyOverrides(TrainCommand.Overrides(parse.UnmatchedTokens));
+            foreach (var warning in cfg.Warnings) Console.Error.WriteLine($"warning: {warning}");
+            string dir = parse.GetValue(outDir)!;
+            var result = TrainCommand.Train(cfg, new TrainOptions { OutDir = dir, Resume = parse.GetValue(resume), MaxMinutes = parse.GetValue(maxMinutes) });
+            if (result.Outcome is TrainOutcome.Interrupted or TrainOutcome.Diverged || result.Checkpoint is null)
+                return TrainCommand.ExitCode(result.Outcome);
+
+            Console.Error.WriteLine($"evaluating {result.Checkpoint} against raw pixels and the random-init encoder…");
+            var evaluation = CheckpointEvaluation.Run(result.Checkpoint, Trainer.DatasetName(cfg.Data.Dataset), cfg.Data.RootPath,
+                [Baseline.Raw, Baseline.Random], new FeatureOptions(), new EvaluationOptions(), message => Console.Error.WriteLine($"  {message}"));
+            File.WriteAllText(Path.Combine(dir, RunReport.EvaluationFile), evaluation.ToJson());
+            foreach (var (name, r) in evaluation.Results)
+                Console.WriteLine($"{name,-12} linear probe {100 * r.LinearProbe.TestAccuracy:F2} %   k-NN {100 * r.Knn.WeightedAccuracy:F2} %   RankMe {r.Collapse.RankMe:F1}");
+            Console.WriteLine($"report: {RunReport.Write(dir)}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Report()
+    {
+        var run = new Option<string>("--run") { Required = true, Description = "Run directory (metrics.jsonl, optional eval.json)." };
+        var cmd = new Command("report", "(Re)write report.html of a run directory from its metrics and evaluation.") { run };
+        cmd.SetAction(parse =>
+        {
+            Console.WriteLine(RunReport.Write(parse.GetValue(run)!));
+            return 0;
+        });
+        return cmd;
+    }
+}
