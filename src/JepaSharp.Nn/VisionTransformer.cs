@@ -70,9 +70,10 @@ public sealed class VisionTransformer : Module
     /// <summary>images [B, C, H, W] → tokens [B, N, D], or [R, K, D] for stacked index rows (see Ops.GatherTokens).</summary>
     public Tensor Forward(Tensor images, ReadOnlySpan<int> keepIndices = default, int keep = 0)
     {
+        var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
         var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
         if (!keepIndices.IsEmpty) x = Ops.GatherTokens(x, keepIndices, keep);
-        for (int i = 0; i < Blocks.Count; i++) x = Blocks[i].Forward(x);
+        for (int i = 0; i < Blocks.Count; i++) x = ForwardBlock(graph, i, x);
         return Norm.Forward(x);
     }
 
@@ -89,13 +90,21 @@ public sealed class VisionTransformer : Module
         Tensor? pooled = null;
         for (int i = 0; i < Blocks.Count; i++)
         {
-            x = Blocks[i].Forward(x);
+            x = ForwardBlock(images.Graph!, i, x);
             if (i < Blocks.Count - lastBlocks) continue;
             var tokens = i == Blocks.Count - 1 ? Norm.Forward(x) : x;
             var mean = Ops.Reshape(Ops.MeanTokens(tokens), new Shape(tokens.Shape[0], 1, Shape.Dim));
             pooled = pooled is null ? mean : Ops.ConcatTokens(pooled, mean);
         }
         return Ops.Reshape(pooled!, new Shape(images.Shape[0], lastBlocks * Shape.Dim));
+    }
+
+    /// <summary>One block; without gradients its intermediates are freed at once, keeping only the output.</summary>
+    private Tensor ForwardBlock(JepaSharp.Engine.Autograd.Graph graph, int index, Tensor x)
+    {
+        if (graph.GradEnabled) return Blocks[index].Forward(x);
+        var mark = graph.Checkpoint();
+        return graph.Compact(Blocks[index].Forward(x), mark);
     }
 
     protected override void ResetParameters(Random rng)

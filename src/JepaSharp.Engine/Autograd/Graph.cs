@@ -103,6 +103,31 @@ public sealed unsafe class Graph : IDisposable
     }
 
 
+    /// <summary>A point to return to with <see cref="Compact"/>.</summary>
+    public readonly record struct Mark(Arena.Position Arena, int Pool, int Tape);
+
+    public Mark Checkpoint() => new(_arena.Mark(), _poolUsed, _tape.Count);
+
+    /// <summary>
+    /// Frees every tensor and buffer created since <paramref name="mark"/> except <paramref name="keep"/>,
+    /// which moves down to the mark. Only for work recorded on no tape (no-grad inference), where
+    /// nothing can refer to the freed memory: the target encoder's full-image pass keeps one
+    /// block's activations alive instead of all of them.
+    /// </summary>
+    public Tensor Compact(Tensor keep, Mark mark)
+    {
+        if (_tape.Count != mark.Tape)
+            throw new InvalidOperationException("compact: ops were recorded for backward since the mark; their saved tensors would be freed");
+        var shape = keep.Shape;
+        float* source = keep.Data;
+        long bytes = (long)shape.Numel * sizeof(float);
+        _arena.Release(mark.Arena);
+        _poolUsed = mark.Pool;
+        var kept = NewTensor(shape);
+        Buffer.MemoryCopy(source, kept.Data, bytes, bytes); // overlapping ranges are safe: the destination starts lower
+        return kept;
+    }
+
     /// <summary>Scratch floats valid until the next reset.</summary>
     public float* Scratch(long count, bool zero = false) => _arena.AllocFloats(count, zero);
 

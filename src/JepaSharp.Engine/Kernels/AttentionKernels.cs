@@ -13,6 +13,15 @@ namespace JepaSharp.Engine.Kernels;
 // Q, K, V and O are addressed in place with row strides 3C and C, so no permute copies are made.
 public static unsafe class AttentionKernels
 {
+    private const int TileHeadDim = 64, TileMaxTokens = 256;
+
+    /// <summary>Whether the unpacked small-tile path runs (head_dim 64, up to 256 tokens, AVX-512); settable for tests.</summary>
+    internal static bool UseTiles { get; set; } = AttentionTiles.IsSupported;
+
+    private static bool Tiled(int T, int Dh) => UseTiles && Dh == TileHeadDim && T <= TileMaxTokens;
+
+    private static int Padded(int T) => (T + 63) / 64 * 64;
+
     [ThreadStatic] private static float* _scratch;
     [ThreadStatic] private static long _scratchCapacity;
 
@@ -53,6 +62,11 @@ public static unsafe class AttentionKernels
         public void Execute(int begin, int end, int thread)
         {
             int C = H * Dh, ld = 3 * C;
+            if (Tiled(T, Dh))
+            {
+                ExecuteTiled(begin, end);
+                return;
+            }
             float* local = Probs == null ? Scratch((long)T * T) : null;
             for (int task = begin; task < end; task++)
             {
@@ -66,6 +80,29 @@ public static unsafe class AttentionKernels
                 Sgemm.Run(false, false, T, Dh, T, 1f, p, T, v, ld, 0f, Output + (long)b * T * C + h * Dh, C);
             }
         }
+
+        // S = scale·Q·Kᵀ into a [T, Tp] scratch against Kᵀ [64, Tp]; softmax over the first T columns; O = P·V.
+        private void ExecuteTiled(int begin, int end)
+        {
+            int C = H * Dh, ld = 3 * C, tp = Padded(T);
+            float* kt = Scratch((long)TileHeadDim * tp + (long)T * tp);
+            float* s = kt + (long)TileHeadDim * tp;
+            for (int task = begin; task < end; task++)
+            {
+                int b = task / H, h = task % H;
+                float* q = Qkv + (long)b * T * ld + h * Dh;
+                AttentionTiles.TransposeRows(q + C, ld, T, kt, tp);
+                AttentionTiles.Product(T, tp / 64, TileHeadDim, q, ld, 1, kt, tp, s, tp, Scale, accumulate: false);
+                for (int i = 0; i < T; i++)
+                {
+                    float* row = s + (long)i * tp;
+                    SoftmaxKernels.SoftmaxRow(row, T);
+                    new Span<float>(row + T, tp - T).Clear();
+                    if (Probs != null) new ReadOnlySpan<float>(row, T).CopyTo(new Span<float>(Probs + ((long)task * T + i) * T, T));
+                }
+                AttentionTiles.Product(T, 1, T, s, tp, 1, q + 2 * C, ld, Output + (long)b * T * C + h * Dh, C, 1f, accumulate: false);
+            }
+        }
     }
 
     private struct BackwardJob : IParallelJob
@@ -77,6 +114,11 @@ public static unsafe class AttentionKernels
         public void Execute(int begin, int end, int thread)
         {
             int C = H * Dh, ld = 3 * C;
+            if (Tiled(T, Dh))
+            {
+                ExecuteTiled(begin, end);
+                return;
+            }
             float* dp = Scratch((long)T * T);
             for (int task = begin; task < end; task++)
             {
@@ -92,6 +134,30 @@ public static unsafe class AttentionKernels
                 for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * T, T);
                 Sgemm.Run(false, false, T, Dh, T, Scale, dp, T, k, ld, Beta, dq, ld); // dQ (+)= scale·dS·K
                 Sgemm.Run(true, false, T, Dh, T, Scale, dp, T, q, ld, Beta, dk, ld);  // dK (+)= scale·dSᵀ·Q
+            }
+        }
+
+        private void ExecuteTiled(int begin, int end)
+        {
+            int C = H * Dh, ld = 3 * C, tp = Padded(T);
+            bool accumulate = Beta != 0f;
+            float* vt = Scratch((long)TileHeadDim * tp + (long)T * tp);
+            float* dp = vt + (long)TileHeadDim * tp;
+            for (int task = begin; task < end; task++)
+            {
+                int b = task / H, h = task % H;
+                long qOffset = (long)b * T * ld + h * Dh;
+                float* q = Qkv + qOffset, k = q + C, v = q + 2 * C;
+                float* dq = DQkv + qOffset, dk = dq + C, dv = dq + 2 * C;
+                float* p = Probs + (long)task * T * T;
+                float* dO = DOutput + (long)b * T * C + h * Dh;
+
+                AttentionTiles.Product(T, 1, T, p, 1, T, dO, C, dv, ld, 1f, accumulate);             // dV (+)= Pᵀ·dO
+                AttentionTiles.TransposeRows(v, ld, T, vt, tp);
+                AttentionTiles.Product(T, tp / 64, TileHeadDim, dO, C, 1, vt, tp, dp, tp, 1f, accumulate: false); // dP = dO·Vᵀ
+                for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * tp, T);
+                AttentionTiles.Product(T, 1, T, dp, tp, 1, k, ld, dq, ld, Scale, accumulate);       // dQ (+)= scale·dS·K
+                AttentionTiles.Product(T, 1, T, dp, 1, tp, q, ld, dk, ld, Scale, accumulate);       // dK (+)= scale·dSᵀ·Q
             }
         }
     }

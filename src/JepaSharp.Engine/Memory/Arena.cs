@@ -17,9 +17,16 @@ public sealed unsafe class Arena : IDisposable
     private int _current;
     private long _used;
     private long _stepBytes;
+    private long _peakBytes;
 
-    /// <summary>Bytes handed out since the last reset (the high-water mark of the current step).</summary>
+    /// <summary>A point in the arena to return to with <see cref="Release"/>.</summary>
+    public readonly record struct Position(int Chunk, long Used, long StepBytes);
+
+    /// <summary>Bytes handed out since the last reset and not released.</summary>
     public long BytesInUse => _stepBytes;
+
+    /// <summary>The most bytes in use at once since the last reset.</summary>
+    public long PeakBytes => _peakBytes;
 
     /// <summary>Total bytes reserved from the OS.</summary>
     public long BytesReserved
@@ -53,6 +60,7 @@ public sealed unsafe class Arena : IDisposable
                 byte* p = (byte*)pointer + _used;
                 _used += rounded;
                 _stepBytes += rounded;
+                if (_stepBytes > _peakBytes) _peakBytes = _stepBytes;
                 if (zero) NativeMemory.Clear(p, (nuint)bytes);
                 return p;
             }
@@ -68,17 +76,28 @@ public sealed unsafe class Arena : IDisposable
         }
     }
 
+    public Position Mark() => new(_current, _used, _stepBytes);
+
+    /// <summary>Frees everything allocated after <paramref name="position"/>; the memory is reused by later allocations.</summary>
+    public void Release(Position position)
+    {
+        if (position.Chunk > _current || (position.Chunk == _current && position.Used > _used))
+            throw new InvalidOperationException("arena release to a position that was never reached (released twice, or after a reset?)");
+        (_current, _used, _stepBytes) = (position.Chunk, position.Used, position.StepBytes);
+    }
+
     public void Reset()
     {
         if (_chunks.Count > 1)
         {
-            long highWater = Math.Max(_stepBytes, BytesReserved);
+            long highWater = Math.Max(_peakBytes, BytesReserved);
             FreeChunks();
             AddChunk(highWater + highWater / 8);
         }
         _current = 0;
         _used = 0;
         _stepBytes = 0;
+        _peakBytes = 0;
     }
 
     private void AddChunk(long bytes)

@@ -53,8 +53,9 @@ public sealed class IJepaModel : IDisposable
         Tensor h;
         using (graph.NoGrad())
         {
+            var mark = graph.Checkpoint();
             var full = TargetEncoder.Forward(images);
-            h = Ops.GatherTokens(Ops.LayerNorm(full, null, null, targetNormEps), targets, keepTarget);
+            h = graph.Compact(Ops.GatherTokens(Ops.LayerNorm(full, null, null, targetNormEps), targets, keepTarget), mark);
         }
         var z = Encoder.Forward(images, context, keepContext);
         var prediction = Predictor.Forward(z, context, targets, keepTarget);
