@@ -122,12 +122,8 @@ public static unsafe class AttentionKernels
             float* dp = Scratch((long)T * T);
             for (int task = begin; task < end; task++)
             {
-                int b = task / H, h = task % H;
-                long qOffset = (long)b * T * ld + h * Dh;
-                float* q = Qkv + qOffset, k = q + C, v = q + 2 * C;
-                float* dq = DQkv + qOffset, dk = dq + C, dv = dq + 2 * C;
-                float* p = Probs + (long)task * T * T;
-                float* dO = DOutput + (long)b * T * C + h * Dh;
+                Head(task, out float* q, out float* p, out float* dO, out float* dq);
+                float* k = q + C, v = q + 2 * C, dk = dq + C, dv = dq + 2 * C;
 
                 Sgemm.Run(true, false, T, Dh, T, 1f, p, T, dO, C, Beta, dv, ld);   // dV (+)= Pᵀ·dO
                 Sgemm.Run(false, true, T, T, Dh, 1f, dO, C, v, ld, 0f, dp, T);    // dP = dO·Vᵀ
@@ -135,6 +131,17 @@ public static unsafe class AttentionKernels
                 Sgemm.Run(false, false, T, Dh, T, Scale, dp, T, k, ld, Beta, dq, ld); // dQ (+)= scale·dS·K
                 Sgemm.Run(true, false, T, Dh, T, Scale, dp, T, q, ld, Beta, dk, ld);  // dK (+)= scale·dSᵀ·Q
             }
+        }
+
+        /// <summary>Head <paramref name="task"/> = b·H + h: its Q (K and V follow at +C, +2C), saved P, dOut and dQ.</summary>
+        private readonly void Head(int task, out float* q, out float* p, out float* dOut, out float* dq)
+        {
+            int b = task / H, h = task % H, C = H * Dh;
+            long qOffset = (long)b * T * 3 * C + h * Dh;
+            q = Qkv + qOffset;
+            p = Probs + (long)task * T * T;
+            dOut = DOutput + (long)b * T * C + h * Dh;
+            dq = DQkv + qOffset;
         }
 
         private void ExecuteTiled(int begin, int end)
@@ -145,12 +152,8 @@ public static unsafe class AttentionKernels
             float* dp = vt + (long)TileHeadDim * tp;
             for (int task = begin; task < end; task++)
             {
-                int b = task / H, h = task % H;
-                long qOffset = (long)b * T * ld + h * Dh;
-                float* q = Qkv + qOffset, k = q + C, v = q + 2 * C;
-                float* dq = DQkv + qOffset, dk = dq + C, dv = dq + 2 * C;
-                float* p = Probs + (long)task * T * T;
-                float* dO = DOutput + (long)b * T * C + h * Dh;
+                Head(task, out float* q, out float* p, out float* dO, out float* dq);
+                float* k = q + C, v = q + 2 * C, dk = dq + C, dv = dq + 2 * C;
 
                 AttentionTiles.Product(T, 1, T, p, 1, T, dO, C, dv, ld, 1f, accumulate);             // dV (+)= Pᵀ·dO
                 AttentionTiles.TransposeRows(v, ld, T, vt, tp);

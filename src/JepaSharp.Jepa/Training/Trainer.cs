@@ -38,9 +38,10 @@ public enum TrainOutcome
 
 /// <summary>The figures of one completed step.</summary>
 public sealed record StepMetrics(long Step, long TotalSteps, int Epoch, double Loss, double Lr, double WeightDecay, double Momentum,
-    double ImagesPerSecond, int KeepContext, int KeepTarget, double GradNorm, double ElapsedSeconds)
+    int BatchSize, double ImagesPerSecond, int KeepContext, int KeepTarget, double GradNorm, double ElapsedSeconds)
 {
-    public double EtaSeconds => ImagesPerSecond > 0 && Step < TotalSteps ? (TotalSteps - Step) * ElapsedSeconds / Math.Max(1, Step) : 0;
+    /// <summary>Time for the remaining steps at the current rate (a resumed run's earlier sessions do not distort it).</summary>
+    public double EtaSeconds => ImagesPerSecond > 0 && Step < TotalSteps ? (TotalSteps - Step) * BatchSize / ImagesPerSecond : 0;
 }
 
 public sealed record TrainResult(TrainOutcome Outcome, long Steps, double LastLoss, string? Checkpoint, string Message);
@@ -168,7 +169,7 @@ public sealed class Trainer : IDisposable
             _lastLoss = value;
             rate.Add(clock.Elapsed.TotalSeconds, batch.Count);
             var m = new StepMetrics(_step, _schedule.TrainingSteps, batch.Epoch + 1, value, outcome.Lr, outcome.WeightDecay,
-                outcome.Momentum, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds);
+                outcome.Momentum, batch.Count, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds);
             Log(metrics, tensorBoard, m);
             onStep?.Invoke(m);
 

@@ -105,6 +105,28 @@ public class TrainerTests
     }
 
     [Fact]
+    public void DivergenceStopsTheRunAndKeepsOnlyFiniteCheckpoints()
+    {
+        if (!FixturesAvailable()) return;
+        using var tmp = new TempFolder();
+        var exploding = SmallConfig();
+        exploding.ApplyOverrides([("optimization.lr", "1e12"), ("optimization.start_lr", "1e12"), ("optimization.warmup", "0")]);
+        using var trainer = new Trainer(exploding, new TrainOptions { OutDir = tmp.Path, CheckpointEvery = 1 });
+        var result = trainer.Run(CancellationToken.None);
+
+        Assert.Equal(TrainOutcome.Diverged, result.Outcome);
+        Assert.True(result.Steps < 20, $"ran {result.Steps} steps at lr 1e12");
+        Assert.Contains("training stopped", result.Message);
+        if (Checkpoints.Latest(tmp.Path) is { } last)
+        {
+            Assert.Equal(last, result.Checkpoint);
+            using var model = TrainedModel.Load(last);
+            foreach (var (_, set) in model.Model.StateDicts())
+                Assert.True(float.IsFinite(System.Numerics.Tensors.TensorPrimitives.SumOfMagnitudes(set.Values.AsSpan())), "a checkpoint holds non-finite weights");
+        }
+    }
+
+    [Fact]
     public void BadConfigValuesAreRejectedBeforeTraining()
     {
         var config = SmallConfig();
