@@ -63,22 +63,27 @@ public static unsafe class GemmBenchmark
         return JsonSerializer.Serialize(new { core = OpenBlas.CoreName, gflops });
     }
 
-    /// <summary>Best OpenBLAS figure per shape over the environment's core type and the auto-detected one.</summary>
+    /// <summary>Best OpenBLAS figure per shape over each installed build (pthread, OpenMP) × the environment's core type and the auto-detected one.</summary>
     public static (double[]? Gflops, string[]? Config, string? Note) OpenBlasYardstick(IReadOnlyList<GemmShape> shapes, int threads, Func<string, string, ProcessStartInfo> childCommand)
     {
         double[]? best = null;
         string[]? config = null;
         string? note = null;
         var envCore = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE");
-        var variants = new List<string?> { null };
-        if (!string.IsNullOrEmpty(envCore)) variants.Add(envCore);
-        foreach (var coretype in variants)
+        var coretypes = new List<string?> { null };
+        if (!string.IsNullOrEmpty(envCore)) coretypes.Add(envCore);
+        // Debian ships a pthread and an OpenMP build; whichever is installed may be the faster one here.
+        var builds = new[] { "openblas-pthread", "openblas-openmp" }
+            .Select(b => Path.Combine("/usr/lib/x86_64-linux-gnu", b)).Where(Directory.Exists).DefaultIfEmpty(null).ToList();
+        foreach (var (build, coretype) in builds.SelectMany(b => coretypes.Select(c => (b, c))))
         {
             var psi = childCommand(string.Join(';', shapes.Select(s => $"{s.M},{s.K},{s.N}")), shapes[0].Layout);
             psi.RedirectStandardOutput = true;
             psi.RedirectStandardError = true;
             psi.Environment.Remove("OPENBLAS_CORETYPE");
             if (coretype != null) psi.Environment["OPENBLAS_CORETYPE"] = coretype;
+            if (build != null) psi.Environment["LD_LIBRARY_PATH"] = build;
+            psi.Environment["OMP_NUM_THREADS"] = threads.ToString();
             psi.Environment["OPENBLAS_NUM_THREADS"] = threads.ToString();
             using var p = Process.Start(psi)!;
             string stdout = p.StandardOutput.ReadToEnd();
@@ -89,7 +94,7 @@ public static unsafe class GemmBenchmark
                 note = err.GetString();
                 continue;
             }
-            string label = $"{doc.RootElement.GetProperty("core").GetString()}{(coretype == null ? " (auto)" : " (OPENBLAS_CORETYPE=" + coretype + ")")}";
+            string label = $"{doc.RootElement.GetProperty("core").GetString()} {Path.GetFileName(build) ?? "default"}{(coretype == null ? " (auto)" : " (OPENBLAS_CORETYPE=" + coretype + ")")}";
             var values = doc.RootElement.GetProperty("gflops").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             best ??= new double[values.Length];
             config ??= new string[values.Length];

@@ -9,7 +9,7 @@ namespace JepaSharp.Cli;
 /// <summary><c>jepa bench …</c>: throughput figures with their yardsticks measured in the same run.</summary>
 public static class BenchCommands
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static Command Create()
     {
