@@ -33,35 +33,36 @@ public static class DataCommands
         var name = new Argument<string>("name") { Description = NameHelp };
         var root = RootOption();
         var cmd = new Command("get", "Install a dataset with apt-get where Debian packages it, else say where to put its files.") { name, root };
-        cmd.SetAction(parse =>
-        {
-            string dataset = DatasetLocator.CanonicalName(parse.GetValue(name)!);
-            string? rootFolder = parse.GetValue(root);
-            if (Present(dataset, rootFolder)) return 0;
-
-            if (DatasetLocator.DebianPackage(dataset) is not { } package || !AptHasCandidate(package))
-            {
-                if (DatasetLocator.DebianPackage(dataset) is { } unlisted)
-                    Console.WriteLine($"apt does not list {unlisted}; run `apt-get update` first, or get the files by hand.");
-                Console.WriteLine(DatasetLocator.HowToGet(dataset));
-                return 1;
-            }
-            if (!Environment.IsPrivilegedProcess)
-            {
-                Console.WriteLine($"{dataset} comes from the Debian package {package}. Install it with:");
-                Console.WriteLine($"  sudo apt-get install {package}");
-                return 1;
-            }
-            Console.WriteLine($"installing {package} …");
-            int status = RunProcess("apt-get", "install", "-y", package);
-            if (status != 0)
-            {
-                Console.Error.WriteLine($"error: apt-get install {package} failed (exit code {status})");
-                return 1;
-            }
-            return Present(dataset, rootFolder) ? 0 : Fail($"{package} is installed but {dataset} is still not found; try `jepa data info {dataset}`");
-        });
+        cmd.SetAction(parse => Ensure(DatasetLocator.CanonicalName(parse.GetValue(name)!), parse.GetValue(root)));
         return cmd;
+    }
+
+    /// <summary>Makes a named dataset available: nothing when present, apt-get when Debian packages it and we are root, else instructions (exit code 1).</summary>
+    public static int Ensure(string dataset, string? rootFolder)
+    {
+        if (Present(dataset, rootFolder)) return 0;
+
+        if (DatasetLocator.DebianPackage(dataset) is not { } package || !AptHasCandidate(package))
+        {
+            if (DatasetLocator.DebianPackage(dataset) is { } unlisted)
+                Console.WriteLine($"apt does not list {unlisted}; run `apt-get update` first, or get the files by hand.");
+            Console.WriteLine(DatasetLocator.HowToGet(dataset));
+            return 1;
+        }
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Console.WriteLine($"{dataset} comes from the Debian package {package}. Install it with:");
+            Console.WriteLine($"  sudo apt-get install {package}");
+            return 1;
+        }
+        Console.WriteLine($"installing {package} …");
+        int status = RunProcess("apt-get", "install", "-y", package);
+        if (status != 0)
+        {
+            Console.Error.WriteLine($"error: apt-get install {package} failed (exit code {status})");
+            return 1;
+        }
+        return Present(dataset, rootFolder) ? 0 : Fail($"{package} is installed but {dataset} is still not found; try `jepa data info {dataset}`");
     }
 
     private static Command Info()

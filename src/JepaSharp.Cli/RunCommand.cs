@@ -26,6 +26,7 @@ public static class RunCommand
             cfg.ApplyOverrides(TrainCommand.Overrides(parse.UnmatchedTokens));
             foreach (var warning in cfg.Warnings) Console.Error.WriteLine($"warning: {warning}");
             string dir = parse.GetValue(outDir)!;
+            if (cfg.Data.Dataset != DatasetKind.Folder && DataCommands.Ensure(Trainer.DatasetName(cfg.Data.Dataset), cfg.Data.RootPath) != 0) return 1;
             var result = TrainCommand.Train(cfg, new TrainOptions { OutDir = dir, Resume = parse.GetValue(resume), MaxMinutes = parse.GetValue(maxMinutes) });
             if (result.Outcome is TrainOutcome.Interrupted or TrainOutcome.Diverged || result.Checkpoint is null)
                 return TrainCommand.ExitCode(result.Outcome);
