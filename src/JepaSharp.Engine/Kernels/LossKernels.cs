@@ -14,65 +14,11 @@ public static unsafe class LossKernels
     // ------------------------------------------------------------------ SmoothL1
 
     /// <summary>Mean Smooth-L1 (Huber/β) loss, PyTorch semantics; <paramref name="beta"/> = 0 is the L1 loss.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SmoothL1(float* pred, float* target, long n, float beta)
     {
         CheckBeta(beta);
         if (n <= 0) return CheckEmpty(n);
-        if (beta == 0f) return L1(pred, target, n);
-        double b = beta, halfOverB = 0.5 / beta, halfB = 0.5 * beta;
-        long i = 0;
-        double s = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vb = Vector512.Create(b);
-            var vh = Vector512.Create(halfOverB);
-            var vhb = Vector512.Create(halfB);
-            Vector512<double> a0 = default, a1 = default;
-            for (; i + 16 <= n; i += 16)
-            {
-                var (p0, p1) = Vector512.Widen(Vector512.Load(pred + i));
-                var (t0, t1) = Vector512.Widen(Vector512.Load(target + i));
-                a0 += SmoothL1Term(p0 - t0, vb, vh, vhb);
-                a1 += SmoothL1Term(p1 - t1, vb, vh, vhb);
-            }
-            s = Vector512.Sum(a0 + a1);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var vb = Vector256.Create(b);
-            var vh = Vector256.Create(halfOverB);
-            var vhb = Vector256.Create(halfB);
-            Vector256<double> a0 = default, a1 = default;
-            for (; i + 8 <= n; i += 8)
-            {
-                var (p0, p1) = Vector256.Widen(Vector256.Load(pred + i));
-                var (t0, t1) = Vector256.Widen(Vector256.Load(target + i));
-                a0 += SmoothL1Term(p0 - t0, vb, vh, vhb);
-                a1 += SmoothL1Term(p1 - t1, vb, vh, vhb);
-            }
-            s = Vector256.Sum(a0 + a1);
-        }
-        for (; i < n; i++)
-        {
-            double d = (double)pred[i] - target[i], a = Math.Abs(d);
-            s += a < b ? d * d * halfOverB : a - halfB;
-        }
-        return s / n;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> SmoothL1Term(Vector512<double> d, Vector512<double> b, Vector512<double> halfOverB, Vector512<double> halfB)
-    {
-        var a = Vector512.Abs(d);
-        return Vector512.ConditionalSelect(Vector512.LessThan(a, b), d * d * halfOverB, a - halfB);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> SmoothL1Term(Vector256<double> d, Vector256<double> b, Vector256<double> halfOverB, Vector256<double> halfB)
-    {
-        var a = Vector256.Abs(d);
-        return Vector256.ConditionalSelect(Vector256.LessThan(a, b), d * d * halfOverB, a - halfB);
+        return beta == 0f ? L1(pred, target, n) : Mean(pred, target, n, new HuberTerm(beta));
     }
 
     /// <summary>dpred[i] += scale·g(d)/n with g = d/β for |d| &lt; β, else sign(d) (β = 0: sign(d), 0 at d = 0).</summary>
@@ -119,47 +65,7 @@ public static unsafe class LossKernels
     // ------------------------------------------------------------------ MSE
 
     /// <summary>Mean squared error mean((pred − target)²).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Mse(float* pred, float* target, long n)
-    {
-        if (n <= 0) return CheckEmpty(n);
-        long i = 0;
-        double s = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<double> a0 = default, a1 = default;
-            for (; i + 16 <= n; i += 16)
-            {
-                var (p0, p1) = Vector512.Widen(Vector512.Load(pred + i));
-                var (t0, t1) = Vector512.Widen(Vector512.Load(target + i));
-                var d0 = p0 - t0;
-                var d1 = p1 - t1;
-                a0 += d0 * d0;
-                a1 += d1 * d1;
-            }
-            s = Vector512.Sum(a0 + a1);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<double> a0 = default, a1 = default;
-            for (; i + 8 <= n; i += 8)
-            {
-                var (p0, p1) = Vector256.Widen(Vector256.Load(pred + i));
-                var (t0, t1) = Vector256.Widen(Vector256.Load(target + i));
-                var d0 = p0 - t0;
-                var d1 = p1 - t1;
-                a0 += d0 * d0;
-                a1 += d1 * d1;
-            }
-            s = Vector256.Sum(a0 + a1);
-        }
-        for (; i < n; i++)
-        {
-            double d = (double)pred[i] - target[i];
-            s += d * d;
-        }
-        return s / n;
-    }
+    public static double Mse(float* pred, float* target, long n) => n <= 0 ? CheckEmpty(n) : Mean(pred, target, n, new SquaredTerm());
 
     /// <summary>dpred[i] += scale·2(pred[i] − target[i])/n.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -186,39 +92,7 @@ public static unsafe class LossKernels
     // ------------------------------------------------------------------ L1
 
     /// <summary>Mean absolute error mean(|pred − target|).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double L1(float* pred, float* target, long n)
-    {
-        if (n <= 0) return CheckEmpty(n);
-        long i = 0;
-        double s = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<double> a0 = default, a1 = default;
-            for (; i + 16 <= n; i += 16)
-            {
-                var (p0, p1) = Vector512.Widen(Vector512.Load(pred + i));
-                var (t0, t1) = Vector512.Widen(Vector512.Load(target + i));
-                a0 += Vector512.Abs(p0 - t0);
-                a1 += Vector512.Abs(p1 - t1);
-            }
-            s = Vector512.Sum(a0 + a1);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Vector256<double> a0 = default, a1 = default;
-            for (; i + 8 <= n; i += 8)
-            {
-                var (p0, p1) = Vector256.Widen(Vector256.Load(pred + i));
-                var (t0, t1) = Vector256.Widen(Vector256.Load(target + i));
-                a0 += Vector256.Abs(p0 - t0);
-                a1 += Vector256.Abs(p1 - t1);
-            }
-            s = Vector256.Sum(a0 + a1);
-        }
-        for (; i < n; i++) s += Math.Abs((double)pred[i] - target[i]);
-        return s / n;
-    }
+    public static double L1(float* pred, float* target, long n) => n <= 0 ? CheckEmpty(n) : Mean(pred, target, n, new AbsoluteTerm());
 
     /// <summary>dpred[i] += scale·sign(pred[i] − target[i])/n, with sign(0) = 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -295,6 +169,86 @@ public static unsafe class LossKernels
     private static void CheckBeta(float beta)
     {
         if (!(beta >= 0f) || float.IsInfinity(beta)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "smooth-L1 beta must be finite and ≥ 0");
+    }
+
+    /// <summary>A loss's per-element term of d = pred − target, in double at every vector width.</summary>
+    private interface ILossTerm
+    {
+        Vector512<double> Of(Vector512<double> d);
+        Vector256<double> Of(Vector256<double> d);
+        double Of(double d);
+    }
+
+    private readonly struct SquaredTerm : ILossTerm
+    {
+        public Vector512<double> Of(Vector512<double> d) => d * d;
+        public Vector256<double> Of(Vector256<double> d) => d * d;
+        public double Of(double d) => d * d;
+    }
+
+    private readonly struct AbsoluteTerm : ILossTerm
+    {
+        public Vector512<double> Of(Vector512<double> d) => Vector512.Abs(d);
+        public Vector256<double> Of(Vector256<double> d) => Vector256.Abs(d);
+        public double Of(double d) => Math.Abs(d);
+    }
+
+    /// <summary>0.5·d²/β for |d| &lt; β, else |d| − 0.5·β.</summary>
+    private readonly struct HuberTerm(double beta) : ILossTerm
+    {
+        private readonly double _halfOverBeta = 0.5 / beta, _halfBeta = 0.5 * beta;
+
+        public Vector512<double> Of(Vector512<double> d)
+        {
+            var a = Vector512.Abs(d);
+            return Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(beta)), d * d * Vector512.Create(_halfOverBeta), a - Vector512.Create(_halfBeta));
+        }
+
+        public Vector256<double> Of(Vector256<double> d)
+        {
+            var a = Vector256.Abs(d);
+            return Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(beta)), d * d * Vector256.Create(_halfOverBeta), a - Vector256.Create(_halfBeta));
+        }
+
+        public double Of(double d)
+        {
+            double a = Math.Abs(d);
+            return a < beta ? d * d * _halfOverBeta : a - _halfBeta;
+        }
+    }
+
+    /// <summary>mean(term(pred − target)), widened to double and summed in a fixed order (two vector accumulators, then the tail).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Mean<TTerm>(float* pred, float* target, long n, TTerm term) where TTerm : struct, ILossTerm
+    {
+        long i = 0;
+        double s = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> a0 = default, a1 = default;
+            for (; i + 16 <= n; i += 16)
+            {
+                var (p0, p1) = Vector512.Widen(Vector512.Load(pred + i));
+                var (t0, t1) = Vector512.Widen(Vector512.Load(target + i));
+                a0 += term.Of(p0 - t0);
+                a1 += term.Of(p1 - t1);
+            }
+            s = Vector512.Sum(a0 + a1);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> a0 = default, a1 = default;
+            for (; i + 8 <= n; i += 8)
+            {
+                var (p0, p1) = Vector256.Widen(Vector256.Load(pred + i));
+                var (t0, t1) = Vector256.Widen(Vector256.Load(target + i));
+                a0 += term.Of(p0 - t0);
+                a1 += term.Of(p1 - t1);
+            }
+            s = Vector256.Sum(a0 + a1);
+        }
+        for (; i < n; i++) s += term.Of((double)pred[i] - target[i]);
+        return s / n;
     }
 
     private static double CheckEmpty(long n)
