@@ -7,7 +7,7 @@ namespace JepaSharp.Jepa.Schedules;
 /// (Q8). Past T the official formula climbs back up; runs never get there because
 /// T = int(ipe_scale · epochs · ipe) with ipe_scale ≥ 1.
 /// </summary>
-public sealed class WarmupCosineSchedule
+public sealed class WarmupCosineSchedule : SteppedSchedule
 {
     public WarmupCosineSchedule(double startLr, double referenceLr, double finalLr, long warmupSteps, long totalSteps)
     {
@@ -26,20 +26,7 @@ public sealed class WarmupCosineSchedule
     public long WarmupSteps { get; }
     public long TotalSteps { get; }
 
-    /// <summary>How many times <see cref="Step"/> has run: the step whose value was returned last. Save it to resume.</summary>
-    public long StepsTaken { get; private set; }
-
-    /// <summary>Advances to the next step and returns its learning rate.</summary>
-    public double Step() => ValueAt(++StepsTaken);
-
-    /// <summary>Continues a run that had taken <paramref name="stepsTaken"/> steps (official resume: epochs · ipe).</summary>
-    public void Restore(long stepsTaken)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(stepsTaken);
-        StepsTaken = stepsTaken;
-    }
-
-    public double ValueAt(long step) => ValueAt(step, StartLr, ReferenceLr, FinalLr, WarmupSteps, TotalSteps);
+    public override double ValueAt(long step) => ValueAt(step, StartLr, ReferenceLr, FinalLr, WarmupSteps, TotalSteps);
 
     /// <summary>The learning rate at <paramref name="step"/>, in the official code's order of operations.</summary>
     public static double ValueAt(long step, double startLr, double referenceLr, double finalLr, long warmupSteps, long totalSteps)
