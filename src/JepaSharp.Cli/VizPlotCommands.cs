@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace JepaSharp.Cli;
+
+public static class VizPlotCommands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
