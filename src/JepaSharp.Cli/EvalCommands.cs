@@ -100,7 +100,7 @@ public static class EvalCommands
     private static string LowShot(EvaluationReport r, double fraction)
         => r.LowShot.FirstOrDefault(l => Math.Abs(l.Fraction - fraction) < 1e-9) is { } l ? $"{100 * l.MeanAccuracy:F1}±{100 * l.StdAccuracy:F1}%" : "-";
 
-    private static void WriteAtomically(string path, string text)
+    internal static void WriteAtomically(string path, string text)
     {
         string temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
         File.WriteAllText(temp, text);

@@ -31,10 +31,12 @@ public static class RunCommand
             if (result.Outcome is TrainOutcome.Interrupted or TrainOutcome.Diverged || result.Checkpoint is null)
                 return TrainCommand.ExitCode(result.Outcome);
 
-            Console.Error.WriteLine($"evaluating {result.Checkpoint} against raw pixels and the random-init encoder…");
-            var evaluation = CheckpointEvaluation.Run(result.Checkpoint, Trainer.DatasetName(cfg.Data.Dataset), cfg.Data.RootPath,
+            // Probes often peak before the end of pretraining: with evaluations during training, the best checkpoint is the one evaluated.
+            string evaluated = result.BestCheckpoint ?? result.Checkpoint;
+            Console.Error.WriteLine($"evaluating {evaluated} against raw pixels and the random-init encoder…");
+            var evaluation = CheckpointEvaluation.Run(evaluated, Trainer.DatasetName(cfg.Data.Dataset), cfg.Data.RootPath,
                 [Baseline.Raw, Baseline.Random], new FeatureOptions(), new EvaluationOptions(), message => Console.Error.WriteLine($"  {message}"));
-            File.WriteAllText(Path.Combine(dir, RunReport.EvaluationFile), evaluation.ToJson());
+            EvalCommands.WriteAtomically(Path.Combine(dir, RunReport.EvaluationFile), evaluation.ToJson());
             foreach (var (name, r) in evaluation.Results)
                 Console.WriteLine($"{name,-12} linear probe {100 * r.LinearProbe.TestAccuracy:F2} %   k-NN {100 * r.Knn.WeightedAccuracy:F2} %   RankMe {r.Collapse.RankMe:F1}");
             Console.WriteLine($"report: {RunReport.Write(dir)}");

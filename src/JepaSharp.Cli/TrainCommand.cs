@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using JepaSharp.Eval;
 using JepaSharp.Jepa.Config;
 using JepaSharp.Jepa.Training;
 using Spectre.Console;
@@ -18,9 +19,10 @@ public static class TrainCommand
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop (with a checkpoint) after this much time; the schedule keeps its length." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop (with a checkpoint) after this many steps; the schedule keeps its length." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Steps between checkpoints (default: logging.checkpoint_every, else once per epoch)." };
+        var evalEvery = new Option<int?>("--eval-every") { Description = "Steps between quick probes of the representation (default: logging.eval_every); the best checkpoint is kept in checkpoints/best." };
         var cmd = new Command("train", "Pretrain an I-JEPA model. Any config key can be overridden as --section.key value (e.g. --optimization.lr 5e-4).")
         {
-            config, outDir, resume, seed, maxMinutes, maxSteps, checkpointEvery,
+            config, outDir, resume, seed, maxMinutes, maxSteps, checkpointEvery, evalEvery,
         };
         cmd.TreatUnmatchedTokensAsErrors = false;
         cmd.SetAction(parse =>
@@ -37,6 +39,7 @@ public static class TrainCommand
                 MaxMinutes = parse.GetValue(maxMinutes),
                 MaxSteps = parse.GetValue(maxSteps),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
+                EvalEvery = parse.GetValue(evalEvery),
             };
             return Run(cfg, options);
         });
@@ -81,6 +84,7 @@ public static class TrainCommand
         });
         try
         {
+            options = WithEvaluator(cfg, options);
             using var trainer = new Trainer(cfg, options);
             var encoder = cfg.Meta.ResolveEncoder();
             Console.Error.WriteLine($"training {cfg.Meta.ModelName} ({encoder.EmbedDim}-d x {encoder.Depth}, {trainer.Model.EncoderParameters.TrainableCount / 1e6:F2}M params) "
@@ -94,6 +98,15 @@ public static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    /// <summary>Attaches the training probe when evaluations are asked for (option or logging.eval_every) and the images have labels.</summary>
+    private static TrainOptions WithEvaluator(TrainConfig cfg, TrainOptions options)
+    {
+        if ((options.EvalEvery ?? cfg.Logging.EvalEvery) is null || options.Evaluator is not null) return options;
+        var probe = TrainingProbe.ForConfig(cfg, out string? whyNot);
+        if (probe is null) Console.Error.WriteLine($"warning: {whyNot}");
+        return options with { Evaluator = probe };
     }
 
     public static int ExitCode(TrainOutcome outcome) => outcome switch

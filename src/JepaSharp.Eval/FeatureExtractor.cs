@@ -3,7 +3,9 @@ using JepaSharp.Data.Loading;
 using JepaSharp.Data.Transforms;
 using JepaSharp.Engine.Autograd;
 using JepaSharp.Engine.Tensors;
+using JepaSharp.Jepa.Config;
 using JepaSharp.Jepa.Training;
+using JepaSharp.Nn;
 
 namespace JepaSharp.Eval;
 
@@ -28,9 +30,11 @@ public sealed record FeatureOptions
 public static class FeatureExtractor
 {
     /// <summary>The pipeline a model sees at evaluation: its training resolution and normalisation, no augmentation.</summary>
-    public static ImagePipeline EvalPipeline(TrainedModel model)
+    public static ImagePipeline EvalPipeline(TrainedModel model) => EvalPipeline(model.Config);
+
+    public static ImagePipeline EvalPipeline(TrainConfig config)
     {
-        var d = model.Config.Data;
+        var d = config.Data;
         var normalization = new Normalization(d.NormalizeMean.Select(v => (float)v).ToArray(), d.NormalizeStd.Select(v => (float)v).ToArray());
         return ImagePipeline.Eval(d.CropSize, normalization);
     }
@@ -39,13 +43,19 @@ public static class FeatureExtractor
     public static FeatureSet Extract(TrainedModel model, IImageDataset dataset, FeatureOptions options, Action<int, int>? progress = null)
     {
         var encoder = options.Encoder == EncoderChoice.Target ? model.Model.TargetEncoder : model.Model.Encoder;
+        return Extract(encoder, EvalPipeline(model.Config), dataset, options, progress);
+    }
+
+    /// <summary>[N, k·D] pooled features of one encoder (options.Encoder is not consulted) through a given pipeline.</summary>
+    public static FeatureSet Extract(VisionTransformer encoder, ImagePipeline pipeline, IImageDataset dataset, FeatureOptions options, Action<int, int>? progress = null)
+    {
         int dim = encoder.Shape.Dim * options.LastBlocks;
         if (dataset.Channels != encoder.Shape.Channels)
             throw new ArgumentException($"{dataset.Name} has {dataset.Channels}-channel images; the model was trained on {encoder.Shape.Channels}");
         var features = new float[(long)dataset.Count * dim];
         var labels = new int[dataset.Count];
         using var graph = new Graph();
-        using var loader = new BatchLoader(dataset, EvalPipeline(model), new BatchLoaderOptions
+        using var loader = new BatchLoader(dataset, pipeline, new BatchLoaderOptions
         {
             BatchSize = options.BatchSize, Shuffle = false, DropLast = false, Epochs = 1,
         });

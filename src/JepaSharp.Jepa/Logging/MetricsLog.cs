@@ -24,11 +24,11 @@ public sealed class MetricsLog : IDisposable
 
     public string FilePath { get; }
 
-    /// <summary>Opens (creating if needed) <c>&lt;directory&gt;/metrics.jsonl</c> for appending.</summary>
-    public MetricsLog(string directory)
+    /// <summary>Opens (creating if needed) <c>&lt;directory&gt;/&lt;fileName&gt;</c> (default metrics.jsonl) for appending.</summary>
+    public MetricsLog(string directory, string fileName = FileName)
     {
         Directory.CreateDirectory(directory);
-        FilePath = Path.Combine(directory, FileName);
+        FilePath = Path.Combine(directory, fileName);
         // No FileStream buffer: each line is written whole and must reach the OS at once.
         _stream = new FileStream(FilePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
         try

@@ -23,6 +23,12 @@ public sealed record TrainingState
     public string Format { get; init; } = Checkpoints.FormatName;
 }
 
+/// <summary>Why checkpoints/best is the best: the step it was written at and its score.</summary>
+public sealed record BestEvaluation(long Step, string ScoreName, double Score)
+{
+    public override string ToString() => $"step {Step}, {ScoreName} {Score:G4}";
+}
+
 /// <summary>
 /// Checkpoints of a run directory: <c>checkpoints/step-NNNNNNNN/</c> holds <c>model.safetensors</c>
 /// (keys <c>encoder.*</c>, <c>predictor.*</c>, <c>target_encoder.*</c>, the official three state
@@ -38,6 +44,8 @@ public static class Checkpoints
     public const string OptimizerFile = "optimizer.safetensors";
     public const string StateFile = "state.json";
     private const string LatestFile = "latest";
+    public const string BestFolder = "best";
+    public const string BestEvaluationFile = "best.json";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static string Folder(string runDir) => Path.Combine(runDir, "checkpoints");
@@ -98,6 +106,55 @@ public static class Checkpoints
         if (name.Length == 0 || name.Contains('/') || !Directory.Exists(dir))
             throw new InvalidDataException($"checkpoint pointer '{pointer}' names '{name}', which is not a checkpoint folder in {Folder(runDir)}");
         return dir;
+    }
+
+    /// <summary>checkpoints/best of a run (the best-scoring evaluated checkpoint), or null when none was kept.</summary>
+    public static string? Best(string runDir)
+    {
+        string dir = Path.Combine(Folder(runDir), BestFolder);
+        return Directory.Exists(dir) ? dir : null;
+    }
+
+    /// <summary>
+    /// Copies a checkpoint folder to checkpoints/best with the evaluation that earned it: the copy is built in a
+    /// temporary folder and swapped in by rename, so a kill leaves the previous best or the new one, never a mix.
+    /// </summary>
+    public static string PromoteBest(string runDir, string checkpointDir, BestEvaluation evaluation)
+    {
+        string root = Folder(runDir);
+        string final = Path.Combine(root, BestFolder);
+        string temp = Path.Combine(root, $".tmp-{BestFolder}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            foreach (string file in Directory.GetFiles(checkpointDir)) File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+            WriteAtomically(Path.Combine(temp, BestEvaluationFile), JsonSerializer.Serialize(evaluation, Json));
+            string old = Path.Combine(root, $".tmp-old-{BestFolder}-{Guid.NewGuid():N}");
+            if (Directory.Exists(final)) Directory.Move(final, old);
+            Directory.Move(temp, final);
+            if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        }
+        catch
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            throw;
+        }
+        return final;
+    }
+
+    public static BestEvaluation ReadBestEvaluation(string bestDir)
+    {
+        string path = Path.Combine(bestDir, BestEvaluationFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"best checkpoint '{bestDir}' has no {BestEvaluationFile}", path);
+        try
+        {
+            return JsonSerializer.Deserialize<BestEvaluation>(File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"'{path}' holds null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not a best-checkpoint record: {e.Message}");
+        }
     }
 
     public static TrainingState ReadState(string checkpointDir)

@@ -22,6 +22,10 @@ public sealed record TrainOptions
     public double? MaxMinutes { get; init; }
     /// <summary>Steps between checkpoints; null = the config's logging.checkpoint_every, else once per epoch.</summary>
     public int? CheckpointEvery { get; init; }
+    /// <summary>Steps between evaluations by <see cref="Evaluator"/>; null = the config's logging.eval_every (none when unset).</summary>
+    public int? EvalEvery { get; init; }
+    /// <summary>Scores the representation during training; the best-scoring checkpoint is kept in checkpoints/best.</summary>
+    public ITrainingEvaluator? Evaluator { get; init; }
 }
 
 public enum TrainOutcome
@@ -44,7 +48,8 @@ public sealed record StepMetrics(long Step, long TotalSteps, int Epoch, double L
     public double EtaSeconds => ImagesPerSecond > 0 && Step < TotalSteps ? (TotalSteps - Step) * BatchSize / ImagesPerSecond : 0;
 }
 
-public sealed record TrainResult(TrainOutcome Outcome, long Steps, double LastLoss, string? Checkpoint, string Message);
+/// <param name="BestCheckpoint">checkpoints/best when evaluations ran, else null.</param>
+public sealed record TrainResult(TrainOutcome Outcome, long Steps, double LastLoss, string? Checkpoint, string Message, string? BestCheckpoint = null);
 
 /// <summary>
 /// I-JEPA pretraining (recipe §3.2) on one machine: per step the schedules advance, the target
@@ -54,6 +59,10 @@ public sealed record TrainResult(TrainOutcome Outcome, long Steps, double LastLo
 /// </summary>
 public sealed class Trainer : IDisposable
 {
+    /// <summary>Per-layer gradient norms are logged on every step that is a multiple of this.</summary>
+    public const int LayerGradNormEvery = 10;
+    public const string EvaluationsFile = "evals.jsonl";
+
     private readonly TrainConfig _config;
     private readonly TrainOptions _options;
     private readonly IJepaModel _model;
@@ -77,7 +86,7 @@ public sealed class Trainer : IDisposable
         _config = config;
         _options = options;
         _configYaml = config.ToYaml();
-        _dataset = OpenDataset(config);
+        _dataset = OpenTrainingSet(config);
         int batch = config.Data.BatchSize;
         if (_dataset.Count < batch)
             throw new ArgumentException($"{_dataset.Name} has {_dataset.Count} images, fewer than one batch of {batch}");
@@ -90,7 +99,8 @@ public sealed class Trainer : IDisposable
         PrepareRunDirectory();
     }
 
-    private static IImageDataset OpenDataset(TrainConfig config)
+    /// <summary>The images a config trains on (its dataset's train split, or its image folder, cut to data.train_subset).</summary>
+    public static IImageDataset OpenTrainingSet(TrainConfig config)
     {
         var d = config.Data;
         IImageDataset dataset = d.Dataset == DatasetKind.Folder
@@ -130,6 +140,8 @@ public sealed class Trainer : IDisposable
         _lastLoss = state.LastLoss;
         _schedule.Restore(_step);
         MetricsLog.TruncateAfterStep(Path.Combine(_options.OutDir, MetricsLog.FileName), _step);
+        string evaluations = Path.Combine(_options.OutDir, EvaluationsFile);
+        if (File.Exists(evaluations)) MetricsLog.TruncateAfterStep(evaluations, _step);
     }
 
     /// <summary>Trains until the schedule ends, an early stop, cancellation or divergence.</summary>
@@ -146,7 +158,11 @@ public sealed class Trainer : IDisposable
             Start = new LoaderPosition(_loaderEpoch, _loaderBatch),
         });
         int checkpointEvery = _options.CheckpointEvery ?? _config.Logging.CheckpointEvery ?? _schedule.IterationsPerEpoch;
+        int? evalEvery = _options.Evaluator is null ? null : _options.EvalEvery ?? _config.Logging.EvalEvery;
+        var layerNorms = new LayerGradNorms(_model);
+        var layerTags = layerNorms.Names.Select(n => "grad_norm/" + n).ToArray();
         using var metrics = new MetricsLog(_options.OutDir);
+        using var evaluations = evalEvery is null ? null : new MetricsLog(_options.OutDir, EvaluationsFile);
         using var tensorBoard = new TensorBoardWriter(_options.OutDir);
         var clock = Stopwatch.StartNew();
         var rate = new RateMeter(20);
@@ -159,7 +175,8 @@ public sealed class Trainer : IDisposable
                 return Stop(TrainOutcome.Interrupted, $"interrupted at step {_step}");
             var batch = loader.Next();
             var masks = _masks.Sample(batch.Count, _step);
-            var outcome = _trainingStep.Run(batch.Images, masks);
+            bool measureLayers = (_step + 1) % LayerGradNormEvery == 0;
+            var outcome = _trainingStep.Run(batch.Images, masks, measureLayers ? layerNorms : null);
             if (outcome.Diverged)
                 return Diverged($"the loss became {outcome.Loss} at step {_step + 1}");
             double value = outcome.Loss;
@@ -170,30 +187,55 @@ public sealed class Trainer : IDisposable
             rate.Add(clock.Elapsed.TotalSeconds, batch.Count);
             var m = new StepMetrics(_step, _schedule.TrainingSteps, batch.Epoch + 1, value, outcome.Lr, outcome.WeightDecay,
                 outcome.Momentum, batch.Count, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds);
-            Log(metrics, tensorBoard, m);
+            Log(metrics, tensorBoard, m, measureLayers ? layerNorms : null, layerTags);
             onStep?.Invoke(m);
 
-            if (_step % checkpointEvery == 0 || _step == _schedule.TrainingSteps)
+            bool evaluate = evalEvery is { } e && (_step % e == 0 || _step == _schedule.TrainingSteps);
+            if (_step % checkpointEvery == 0 || _step == _schedule.TrainingSteps || evaluate)
             {
                 if (!WeightsFinite()) return Diverged($"the weights became non-finite at step {_step}");
                 checkpoint = SaveCheckpoint();
             }
+            if (evaluate) Evaluate(evaluations!, tensorBoard, checkpoint!, m.Epoch);
             if (_options.MaxSteps is { } maxSteps && _step - startStep >= maxSteps && _step < _schedule.TrainingSteps)
                 return Stop(TrainOutcome.StoppedEarly, $"stopped after {_step - startStep} steps (--max-steps)");
             if (_options.MaxMinutes is { } maxMinutes && clock.Elapsed.TotalMinutes >= maxMinutes && _step < _schedule.TrainingSteps)
                 return Stop(TrainOutcome.StoppedEarly, $"stopped after {clock.Elapsed.TotalMinutes:F1} minutes (--max-minutes)");
         }
+        string? best = Checkpoints.Best(_options.OutDir);
         return new TrainResult(TrainOutcome.Completed, _step, _lastLoss, checkpoint ?? Checkpoints.Latest(_options.OutDir),
-            $"finished {_step} steps, final loss {_lastLoss:F5}");
+            $"finished {_step} steps, final loss {_lastLoss:F5}" + (best is null ? "" : $"; best checkpoint {best} ({Checkpoints.ReadBestEvaluation(best)})"), best);
     }
 
-    private static void Log(MetricsLog metrics, TensorBoardWriter tensorBoard, StepMetrics m)
+    /// <summary>One metrics line per step; on steps with measured layer norms they join the line as <c>grad_norm/&lt;group&gt;</c> fields.</summary>
+    private static void Log(MetricsLog metrics, TensorBoardWriter tensorBoard, StepMetrics m, LayerGradNorms? layers, string[] layerTags)
     {
-        metrics.Append(m.Step, ("epoch", m.Epoch), ("loss", m.Loss), ("lr", m.Lr), ("wd", m.WeightDecay), ("momentum", m.Momentum),
+        (string, MetricValue)[] fields =
+        [
+            ("epoch", m.Epoch), ("loss", m.Loss), ("lr", m.Lr), ("wd", m.WeightDecay), ("momentum", m.Momentum),
             ("img_per_s", Math.Round(m.ImagesPerSecond, 1)), ("grad_norm", m.GradNorm), ("keep_context", m.KeepContext),
-            ("keep_target", m.KeepTarget), ("elapsed_s", Math.Round(m.ElapsedSeconds, 3)));
+            ("keep_target", m.KeepTarget), ("elapsed_s", Math.Round(m.ElapsedSeconds, 3)),
+            .. layers is null ? [] : layerTags.Select((tag, i) => (tag, (MetricValue)layers.Values[i])),
+        ];
+        metrics.Append(m.Step, fields);
         tensorBoard.AddScalars(m.Step, ("train/loss", (float)m.Loss), ("train/lr", (float)m.Lr), ("train/wd", (float)m.WeightDecay),
             ("train/momentum", (float)m.Momentum), ("train/img_per_s", (float)m.ImagesPerSecond), ("train/grad_norm", (float)m.GradNorm));
+        if (layers is null) return;
+        for (int i = 0; i < layerTags.Length; i++) tensorBoard.AddScalar(layerTags[i], (float)layers.Values[i], m.Step);
+    }
+
+    /// <summary>Scores the checkpoint just written, logs the figures, and keeps it as checkpoints/best when it beats the best so far.</summary>
+    private void Evaluate(MetricsLog evaluations, TensorBoardWriter tensorBoard, string checkpoint, int epoch)
+    {
+        var result = _options.Evaluator!.Evaluate(_model, _step);
+        var fields = new List<(string, MetricValue)> { ("epoch", epoch) };
+        foreach (var (name, text) in result.Labels ?? []) fields.Add((name, text));
+        foreach (var (name, value) in result.Figures) fields.Add((name, value));
+        evaluations.Append(_step, [.. fields]);
+        foreach (var (name, value) in result.Figures) tensorBoard.AddScalar("eval/" + name, (float)value, _step);
+        string? best = Checkpoints.Best(_options.OutDir);
+        if (best is null || result.Score > Checkpoints.ReadBestEvaluation(best).Score)
+            Checkpoints.PromoteBest(_options.OutDir, checkpoint, new BestEvaluation(_step, result.ScoreName, result.Score));
     }
 
     private TrainResult Stop(TrainOutcome outcome, string why)

@@ -45,8 +45,11 @@ public sealed class TrainingStep : IDisposable
         PredictorOptimizer = new AdamW(model.PredictorParameters);
     }
 
-    /// <summary>Runs the step; when the loss is not finite nothing is updated and the outcome says so.</summary>
-    public StepOutcome Run(ReadOnlySpan<float> images, MaskBatch masks)
+    /// <summary>
+    /// Runs the step; when the loss is not finite nothing is updated and the outcome says so. With
+    /// <paramref name="layerNorms"/>, the per-layer gradient norms are measured before clipping.
+    /// </summary>
+    public StepOutcome Run(ReadOnlySpan<float> images, MaskBatch masks, LayerGradNorms? layerNorms = null)
     {
         double lr = _schedule.LearningRate.Step();
         double wd = _schedule.WeightDecay.Step();
@@ -59,6 +62,7 @@ public sealed class TrainingStep : IDisposable
         double value = loss.Span[0];
         if (!double.IsFinite(value)) return new StepOutcome(value, lr, wd, double.NaN, double.NaN);
         Graph.Backward(loss);
+        layerNorms?.Measure();
         double gradNorm = ClipGradients(o.ClipGrad);
         EncoderOptimizer.Step(lr, wd);
         PredictorOptimizer.Step(lr, wd);

@@ -11,7 +11,7 @@ namespace JepaSharp.Tests.Training;
 public class TrainerTests
 {
     /// <summary>fmnist-small's recipe shrunk to a model and subset that train 20 steps in a few seconds.</summary>
-    private static TrainConfig SmallConfig()
+    internal static TrainConfig SmallConfig()
     {
         var config = ConfigLoader.Load("fmnist-small");
         config.ApplyOverrides([
@@ -31,7 +31,7 @@ public class TrainerTests
         return trainer.Run(CancellationToken.None);
     }
 
-    private static bool FixturesAvailable() => JepaSharp.Data.Datasets.DatasetLocator.TryLocate("fashion-mnist", JepaSharp.Data.Datasets.DatasetSplit.Train) != null;
+    internal static bool FixturesAvailable() => JepaSharp.Data.Datasets.DatasetLocator.TryLocate("fashion-mnist", JepaSharp.Data.Datasets.DatasetSplit.Train) != null;
 
     [Fact]
     public void TwentyStepsOnFashionMnistLowerTheLossAndWriteEverything()
