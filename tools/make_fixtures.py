@@ -60,6 +60,10 @@ ops.safetensors -- small per-op cases, keys "<op>.<tensor>" or "<op>.<case>.<ten
       qkv [2,7,48] (a qkv Linear's output, layout [B,T,3,H,Dh]) -> out [2,7,16] (heads
       concatenated, layout [B,T,H,Dh]); dout [2,7,16]; grad.qkv [2,7,48].
       Metadata attention.heads, attention.head_dim, attention.scale.
+  variance_covariance.*  VICReg's variance hinge + off-diagonal covariance penalty over the
+      rows of z [3,5,6] (15 samples, 6 features): var_weight*mean(relu(gamma - std)) +
+      cov_weight*sum(offdiag(cov)^2)/6, std = sqrt(unbiased var + eps); dout [], out [],
+      grad.z [3,5,6]. Metadata variance_covariance.{gamma,var_weight,cov_weight,eps}.
 
 adamw.safetensors -- torch.optim.AdamW (lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad off) with
   two parameter groups: weight [5,7] with weight_decay 0.05, bias [7] with weight_decay 0.
@@ -360,6 +364,24 @@ def make_ops(out_dir):
     meta["attention.heads"] = heads
     meta["attention.head_dim"] = head_dim
     meta["attention.scale"] = head_dim ** -0.5
+
+    # VICReg variance hinge + off-diagonal covariance on [3, 5, 6] (15 samples x 6 features); some features
+    # scaled up so their std clears gamma and the hinge is inactive for them.
+    z = torch.randn(3, 5, 6) * torch.tensor([0.3, 0.5, 0.8, 1.6, 2.0, 0.1])
+    dout = torch.tensor(0.8)
+    gamma, var_w, cov_w, vc_eps = 1.0, 1.0, 0.04, 1e-4
+    def vicreg(z):
+        x = z.reshape(-1, z.shape[-1])
+        c = x - x.mean(0)
+        std = torch.sqrt(c.var(0) + vc_eps)
+        cov = c.T @ c / (x.shape[0] - 1)
+        off = cov - torch.diag(torch.diag(cov))
+        d = x.shape[1]
+        return var_w * torch.relu(gamma - std).mean() + cov_w * (off ** 2).sum() / d
+    out, grads = reference(vicreg, OrderedDict(z=z), dout)
+    add_case("variance_covariance", OrderedDict(z=z), dout, out, grads)
+    meta.update({"variance_covariance.gamma": gamma, "variance_covariance.var_weight": var_w,
+                 "variance_covariance.cov_weight": cov_w, "variance_covariance.eps": vc_eps})
 
     save_safetensors(os.path.join(out_dir, "ops.safetensors"), t, meta)
 

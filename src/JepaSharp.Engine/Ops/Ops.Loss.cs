@@ -101,3 +101,49 @@ public static unsafe partial class Ops
         }
     }
 }
+
+public static unsafe partial class Ops
+{
+    /// <summary>
+    /// VICReg's variance hinge and off-diagonal covariance penalty over the rows of z (last axis = features, every
+    /// other axis = samples), as a scalar: w_var·mean_j relu(γ − std_j) + w_cov·Σ_{j≠k} C_jk² / D.
+    /// </summary>
+    public static Tensor VarianceCovariance(Tensor z, float gamma, float varWeight, float covWeight, float eps = 1e-4f)
+    {
+        const string op = "variance_covariance";
+        if (z.Shape.Rank < 2) throw ShapeError(op, $"needs samples and features, got {z.Shape}");
+        int d = z.Shape[z.Shape.Rank - 1];
+        int n = (int)(z.Numel / d);
+        if (n < 2) throw ShapeError(op, $"needs at least 2 samples, got {z.Shape}");
+        var g = GraphOf(op, z);
+        float* centered = g.Scratch((long)n * d), std = g.Scratch(d), covariance = g.Scratch((long)d * d);
+        var y = g.NewTensor(new Shape());
+        y.Data[0] = (float)RegularizerKernels.VarianceCovariance(z.Data, n, d, gamma, varWeight, covWeight, eps, centered, std, covariance);
+        if (g.NeedsGrad(z))
+        {
+            g.Record(y, VarianceCovarianceBackward.Instance, z);
+            y.Saved0 = centered;
+            y.Saved1 = std;
+            y.Saved2 = covariance;
+            y.FArg0 = gamma;
+            y.FArg1 = varWeight;
+            y.Arg0 = BitConverter.SingleToInt32Bits(covWeight);
+        }
+        return y;
+    }
+
+    private sealed class VarianceCovarianceBackward : OpBackward
+    {
+        public static readonly VarianceCovarianceBackward Instance = new();
+        public override string Name => "variance_covariance";
+
+        internal override void Backward(Tensor y, Graph g)
+        {
+            Tensor z = y.Src0!;
+            int d = z.Shape[z.Shape.Rank - 1], n = (int)(z.Numel / d);
+            float* scratch = g.Scratch((long)d * d);
+            RegularizerKernels.VarianceCovarianceBackward(g.GradOf(z), (float*)y.Saved0, (float*)y.Saved1, (float*)y.Saved2, n, d,
+                y.FArg0, y.FArg1, BitConverter.Int32BitsToSingle(y.Arg0), y.Grad[0], scratch);
+        }
+    }
+}

@@ -88,6 +88,8 @@ internal static class ConfigSchema
         Key("optimization", "smooth_l1_beta", ValueKinds.Number, c => c.Optimization.SmoothL1Beta, (c, v) => c.Optimization.SmoothL1Beta = v),
         Key("optimization", "clip_grad", ValueKinds.OptionalNumber, c => c.Optimization.ClipGrad, (c, v) => c.Optimization.ClipGrad = v),
         Key("optimization", "target_norm_eps", ValueKinds.Number, c => c.Optimization.TargetNormEps, (c, v) => c.Optimization.TargetNormEps = v),
+        Key("optimization", "var_weight", ValueKinds.Number, c => c.Optimization.VarianceWeight, (c, v) => c.Optimization.VarianceWeight = v),
+        Key("optimization", "cov_weight", ValueKinds.Number, c => c.Optimization.CovarianceWeight, (c, v) => c.Optimization.CovarianceWeight = v),
     ];
 
     private static readonly Dictionary<string, ConfigKey> ByDottedName = Keys.ToDictionary(k => k.DottedName, StringComparer.Ordinal);

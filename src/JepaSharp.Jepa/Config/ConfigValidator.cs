@@ -121,6 +121,8 @@ internal sealed class ConfigValidator
         Require(optimization.SmoothL1Beta > 0, "optimization.smooth_l1_beta", "must be > 0");
         if (optimization.ClipGrad is { } clip) Require(clip > 0, "optimization.clip_grad", "must be > 0 (null turns clipping off)");
         Require(optimization.TargetNormEps > 0, "optimization.target_norm_eps", "must be > 0");
+        Require(optimization.VarianceWeight >= 0, "optimization.var_weight", "must be >= 0 (0 turns the variance term off)");
+        Require(optimization.CovarianceWeight >= 0, "optimization.cov_weight", "must be >= 0 (0 turns the covariance term off)");
     }
 
     private void CheckLogging()

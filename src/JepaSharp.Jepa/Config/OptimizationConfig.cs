@@ -38,4 +38,13 @@ public sealed class OptimizationConfig : ConfigSection
 
     /// <summary>eps of the affine-free LayerNorm on target features (official: F.layer_norm's default 1e-5, Q6).</summary>
     public double TargetNormEps { get; set; } = 1e-5;
+
+    /// <summary>
+    /// Weight of VICReg's variance hinge relu(1 − std) on the context encoder's output tokens (C-JEPA,
+    /// small-scale-remedies §2); 0 = off, as in the official recipe.
+    /// </summary>
+    public double VarianceWeight { get; set; }
+
+    /// <summary>Weight of VICReg's off-diagonal covariance penalty Σ C²/D on the same tokens; 0 = off.</summary>
+    public double CovarianceWeight { get; set; }
 }

@@ -6,6 +6,12 @@ using JepaSharp.Nn;
 
 namespace JepaSharp.Jepa.Models;
 
+/// <summary>Weights of the variance hinge and covariance penalty added to the I-JEPA loss (both 0 = the official objective).</summary>
+public readonly record struct VarianceCovarianceWeights(float Variance, float Covariance)
+{
+    public bool Active => Variance != 0 || Covariance != 0;
+}
+
 /// <summary>
 /// The three networks of I-JEPA with their flat parameter sets: the context encoder and the
 /// predictor (trained), and the target encoder (an EMA copy of the context encoder, never
@@ -43,11 +49,12 @@ public sealed class IJepaModel : IDisposable
     /// <summary>
     /// One I-JEPA objective: targets = LayerNorm (no affine) of the target encoder's tokens at the
     /// target indices (no gradient); predictions = predictor(encoder(context tokens)); the mean
-    /// regression loss between them. Index layouts are those of Ops.GatherTokens: context
-    /// [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
+    /// regression loss between them; plus, when <paramref name="regularizer"/> has a weight, VICReg's
+    /// variance and covariance terms on the context encoder's tokens. Index layouts are those of
+    /// Ops.GatherTokens: context [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
     /// </summary>
     public Tensor Loss(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
-        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f)
+        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, VarianceCovarianceWeights regularizer = default)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("I-JEPA loss: images must be a graph input");
         Tensor h;
@@ -59,7 +66,9 @@ public sealed class IJepaModel : IDisposable
         }
         var z = Encoder.Forward(images, context, keepContext);
         var prediction = Predictor.Forward(z, context, targets, keepTarget);
-        return Ops.Loss(loss, prediction, h, smoothL1Beta);
+        var objective = Ops.Loss(loss, prediction, h, smoothL1Beta);
+        if (!regularizer.Active) return objective;
+        return Ops.Add(objective, Ops.VarianceCovariance(z, 1f, regularizer.Variance, regularizer.Covariance));
     }
 
     public void Dispose()

@@ -116,4 +116,14 @@ public class OpGradientTests
             return Ops.Add(x, Ops.Linear(Ops.Gelu(Ops.Linear(Ops.LayerNorm(x, t[7], t[8], 1e-6f), t[9], t[10])), t[11], t[12]));
         }, shapes, values: i => Support.TestData.Uniform(shapes[i].Numel, 40 + i, i is 1 or 7 ? 0.5f : 0.6f).Select(v => i is 1 or 7 ? 1 + v : v).ToArray());
     }
+
+    [Fact]
+    public void VarianceCovariance()
+    {
+        // Feature scales on both sides of gamma = 1, so the hinge is active for some features and not for others.
+        var z = Support.TestData.Uniform(3 * 5 * 4, 21);
+        float[] scales = [0.4f, 3f, 0.8f, 2.5f];
+        for (int i = 0; i < z.Length; i++) z[i] *= scales[i % 4];
+        GradCheck.Check("variance_covariance", t => Ops.VarianceCovariance(t[0], 1f, 1f, 0.5f), [new Shape(3, 5, 4)], eps: 1e-3f, values: _ => z);
+    }
 }

@@ -68,4 +68,12 @@ public class OpParityTests
         int heads = int.Parse(f.Metadata["attention.heads"]);
         Check("attention.", ["qkv"], t => Ops.Attention(t[0], heads));
     }
+
+    [Fact]
+    public void VarianceCovariance()
+    {
+        using var f = Fixtures.Open("ops.safetensors");
+        float Meta(string key) => float.Parse(f.Metadata["variance_covariance." + key], System.Globalization.CultureInfo.InvariantCulture);
+        Check("variance_covariance.", ["z"], t => Ops.VarianceCovariance(t[0], Meta("gamma"), Meta("var_weight"), Meta("cov_weight"), Meta("eps")));
+    }
 }

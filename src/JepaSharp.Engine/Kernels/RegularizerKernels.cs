@@ -1,0 +1,71 @@
+using JepaSharp.Engine.Kernels.Gemm;
+
+namespace JepaSharp.Engine.Kernels;
+
+// VICReg's variance and covariance terms (Bardes et al. 2022) on z [N, D] (rows = samples):
+//   c = z − mean_rows(z);  std_j = √(Σ_i c_ij² / (N−1) + ε);  C = cᵀc / (N−1)  [D, D]
+//   L = w_var · (1/D) Σ_j relu(γ − std_j)  +  w_cov · (1/D) Σ_{j≠k} C_jk²
+// Saved for backward: c [N, D], std [D], C [D, D]. Backward (centering drops out: c and c·G have zero column means):
+//   dz_ij += s · ( −w_var/D · 1[std_j < γ] · c_ij / ((N−1)·std_j)  +  (4·w_cov/(D·(N−1))) · (c·C_offdiag)_ij )
+/// <summary>Variance-covariance regularizer against dimensional collapse, with its backward pass.</summary>
+public static unsafe class RegularizerKernels
+{
+    private const int MaxStackFeatures = 2048;
+
+    /// <summary>Returns L and fills the saved buffers centered [N, D], std [D], covariance [D, D].</summary>
+    public static double VarianceCovariance(float* z, int n, int d, float gamma, float varWeight, float covWeight, float eps,
+        float* centered, float* std, float* covariance)
+    {
+        if (n < 2) throw new ArgumentOutOfRangeException(nameof(n), n, "variance-covariance regularizer: needs at least 2 samples");
+        Span<double> mean = d <= MaxStackFeatures ? stackalloc double[d] : new double[d];
+        for (int i = 0; i < n; i++)
+        {
+            float* row = z + (long)i * d;
+            for (int j = 0; j < d; j++) mean[j] += row[j];
+        }
+        for (int j = 0; j < d; j++) mean[j] /= n;
+        Span<double> sumSquares = d <= MaxStackFeatures ? stackalloc double[d] : new double[d];
+        for (int i = 0; i < n; i++)
+        {
+            float* row = z + (long)i * d, c = centered + (long)i * d;
+            for (int j = 0; j < d; j++)
+            {
+                float v = (float)(row[j] - mean[j]);
+                c[j] = v;
+                sumSquares[j] += (double)v * v;
+            }
+        }
+        double varianceTerm = 0;
+        for (int j = 0; j < d; j++)
+        {
+            std[j] = (float)Math.Sqrt(sumSquares[j] / (n - 1) + eps);
+            varianceTerm += Math.Max(0, gamma - std[j]);
+        }
+        Sgemm.Run(true, false, d, d, n, 1f / (n - 1), centered, d, centered, d, 0f, covariance, d);
+        double covarianceTerm = 0;
+        for (int j = 0; j < d; j++)
+            for (int k = 0; k < d; k++)
+                if (j != k) covarianceTerm += (double)covariance[(long)j * d + k] * covariance[(long)j * d + k];
+        return (varWeight * varianceTerm + covWeight * covarianceTerm) / d;
+    }
+
+    /// <summary>dz += scale·∂L/∂z from the saved buffers; <paramref name="scratch"/> holds [D, D] floats.</summary>
+    public static void VarianceCovarianceBackward(float* dz, float* centered, float* std, float* covariance, int n, int d,
+        float gamma, float varWeight, float covWeight, float scale, float* scratch)
+    {
+        long dd = (long)d * d;
+        for (long i = 0; i < dd; i++) scratch[i] = covariance[i];
+        for (int j = 0; j < d; j++) scratch[(long)j * d + j] = 0f;
+        float covFactor = (float)(4.0 * covWeight * scale / ((double)d * (n - 1)));
+        if (covWeight != 0f) Sgemm.Run(false, false, n, d, d, covFactor, centered, d, scratch, d, 1f, dz, d);
+        if (varWeight == 0f) return;
+        Span<float> varFactor = d <= MaxStackFeatures ? stackalloc float[d] : new float[d];
+        for (int j = 0; j < d; j++)
+            varFactor[j] = std[j] < gamma ? (float)(-varWeight * scale / ((double)d * (n - 1) * std[j])) : 0f;
+        for (int i = 0; i < n; i++)
+        {
+            float* g = dz + (long)i * d, c = centered + (long)i * d;
+            for (int j = 0; j < d; j++) g[j] += varFactor[j] * c[j];
+        }
+    }
+}
