@@ -6,7 +6,7 @@ using JepaSharp.Jepa.Training;
 namespace JepaSharp.Bench;
 
 public sealed record TrainBenchResult(string Config, int Batch, double JepaImagesPerSecond, double JepaStepMs, double JepaPeakRssMb,
-    long AllocatedBytesPerStep, double? TorchImagesPerSecond, double? TorchPeakRssMb, string? TorchConfig, double? Speedup, double? MemoryRatio,
+    double JepaArenaMb, long AllocatedBytesPerStep, double? TorchImagesPerSecond, double? TorchPeakRssMb, string? TorchConfig, double? Speedup, double? MemoryRatio,
     IReadOnlyList<(string Op, double ForwardMs, double BackwardMs, double Calls)>? Profile);
 
 /// <summary>
@@ -35,8 +35,11 @@ public static class TrainBenchmark
         Step();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         double rss = Memory.PeakRssMb();
+        double arenaMb = step.Graph.Arena.PeakBytes / 1048576.0;
+        double parametersMb = (model.EncoderParameters.Length * 4 + model.PredictorParameters.Length * 4 + model.TargetParameters.Length) * 4 / 1048576.0;
         double imagesPerSecond = d.BatchSize / seconds;
-        log?.Invoke($"jepa {configName}: {imagesPerSecond:F1} img/s ({seconds * 1e3:F1} ms/step), peak RSS {rss:F0} MB, {allocated} managed bytes per step");
+        log?.Invoke($"jepa {configName}: {imagesPerSecond:F1} img/s ({seconds * 1e3:F1} ms/step), peak RSS {rss:F0} MB "
+            + $"(activations of the last step {arenaMb:F0} MB, parameters with grads and AdamW moments {parametersMb:F0} MB), {allocated} managed bytes per step");
 
         IReadOnlyList<(string, double, double, double)>? rows = null;
         if (profile)
@@ -64,7 +67,7 @@ public static class TrainBenchmark
         }
         double? torchIps = torch?["img_per_s"], torchRss = torch?["peak_rss_mb"];
         return new TrainBenchResult(configName, d.BatchSize, Math.Round(imagesPerSecond, 1), Math.Round(seconds * 1e3, 1), Math.Round(rss),
-            allocated, torchIps is { } t ? Math.Round(t, 1) : null, torchRss is { } r ? Math.Round(r) : null, torch?.Config,
+            Math.Round(arenaMb), allocated, torchIps is { } t ? Math.Round(t, 1) : null, torchRss is { } r ? Math.Round(r) : null, torch?.Config,
             torchIps is { } ti ? Math.Round(imagesPerSecond / ti, 2) : null, torchRss is { } tr ? Math.Round(rss / tr, 2) : null, rows);
     }
 

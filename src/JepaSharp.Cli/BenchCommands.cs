@@ -92,7 +92,7 @@ public static class BenchCommands
             var r = TrainBenchmark.Run(parse.GetValue(config)!, parse.GetValue(steps), !parse.GetValue(noTorch), parse.GetValue(profile), asJson ? null : Console.WriteLine);
             Console.WriteLine(asJson
                 ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r with { Profile = null } }, Indented)
-                : $"jepa {r.JepaImagesPerSecond} img/s, {r.JepaPeakRssMb} MB   PyTorch {r.TorchImagesPerSecond} img/s, {r.TorchPeakRssMb} MB [{r.TorchConfig}]   speed-up {r.Speedup}x, memory {r.MemoryRatio}x");
+                : $"jepa {r.JepaImagesPerSecond} img/s, {r.JepaPeakRssMb} MB (activations {r.JepaArenaMb} MB)   PyTorch {r.TorchImagesPerSecond} img/s, {r.TorchPeakRssMb} MB [{r.TorchConfig}]   speed-up {r.Speedup}x, memory {r.MemoryRatio}x");
             return 0;
         });
         return cmd;

@@ -90,6 +90,8 @@ internal static class ConfigSchema
         Key("optimization", "target_norm_eps", ValueKinds.Number, c => c.Optimization.TargetNormEps, (c, v) => c.Optimization.TargetNormEps = v),
         Key("optimization", "var_weight", ValueKinds.Number, c => c.Optimization.VarianceWeight, (c, v) => c.Optimization.VarianceWeight = v),
         Key("optimization", "cov_weight", ValueKinds.Number, c => c.Optimization.CovarianceWeight, (c, v) => c.Optimization.CovarianceWeight = v),
+        Key("optimization", "reg_samples", ValueKinds.Choice(("tokens", RegularizerSamples.Tokens), ("pooled", RegularizerSamples.Pooled)),
+            c => c.Optimization.RegularizerSamples, (c, v) => c.Optimization.RegularizerSamples = v),
     ];
 
     private static readonly Dictionary<string, ConfigKey> ByDottedName = Keys.ToDictionary(k => k.DottedName, StringComparer.Ordinal);

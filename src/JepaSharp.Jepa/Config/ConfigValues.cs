@@ -29,6 +29,16 @@ public enum InitScheme
 }
 
 /// <summary><c>optimization.loss</c>: the regression loss between predictions and layer-normed targets (recipe Q7).</summary>
+/// <summary>Which samples the variance-covariance regularizer spreads apart.</summary>
+public enum RegularizerSamples
+{
+    /// <summary>Every context token of the batch (B·K samples; positions count as distinct samples).</summary>
+    Tokens,
+
+    /// <summary>Each image's average-pooled context tokens (B samples: the vectors a linear probe sees).</summary>
+    Pooled,
+}
+
 public enum LossKind
 {
     /// <summary>Huber with <c>optimization.smooth_l1_beta</c> (the official code: β = 1).</summary>

@@ -40,11 +40,14 @@ public sealed class OptimizationConfig : ConfigSection
     public double TargetNormEps { get; set; } = 1e-5;
 
     /// <summary>
-    /// Weight of VICReg's variance hinge relu(1 − std) on the context encoder's output tokens (C-JEPA,
+    /// Weight of VICReg's variance hinge relu(1 − std) on the context encoder's outputs (C-JEPA,
     /// small-scale-remedies §2); 0 = off, as in the official recipe.
     /// </summary>
     public double VarianceWeight { get; set; }
 
-    /// <summary>Weight of VICReg's off-diagonal covariance penalty Σ C²/D on the same tokens; 0 = off.</summary>
+    /// <summary>Weight of VICReg's off-diagonal covariance penalty Σ C²/D on the same samples; 0 = off.</summary>
     public double CovarianceWeight { get; set; }
+
+    /// <summary>Whether the regularizer sees context tokens or per-image pooled vectors.</summary>
+    public RegularizerSamples RegularizerSamples { get; set; } = RegularizerSamples.Tokens;
 }

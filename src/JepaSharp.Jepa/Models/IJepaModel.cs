@@ -7,7 +7,7 @@ using JepaSharp.Nn;
 namespace JepaSharp.Jepa.Models;
 
 /// <summary>Weights of the variance hinge and covariance penalty added to the I-JEPA loss (both 0 = the official objective).</summary>
-public readonly record struct VarianceCovarianceWeights(float Variance, float Covariance)
+public readonly record struct VarianceCovarianceWeights(float Variance, float Covariance, bool Pooled = false)
 {
     public bool Active => Variance != 0 || Covariance != 0;
 }
@@ -50,7 +50,7 @@ public sealed class IJepaModel : IDisposable
     /// One I-JEPA objective: targets = LayerNorm (no affine) of the target encoder's tokens at the
     /// target indices (no gradient); predictions = predictor(encoder(context tokens)); the mean
     /// regression loss between them; plus, when <paramref name="regularizer"/> has a weight, VICReg's
-    /// variance and covariance terms on the context encoder's tokens. Index layouts are those of
+    /// variance and covariance terms on the context encoder's tokens (or their per-image means). Index layouts are those of
     /// Ops.GatherTokens: context [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
     /// </summary>
     public Tensor Loss(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
@@ -68,7 +68,8 @@ public sealed class IJepaModel : IDisposable
         var prediction = Predictor.Forward(z, context, targets, keepTarget);
         var objective = Ops.Loss(loss, prediction, h, smoothL1Beta);
         if (!regularizer.Active) return objective;
-        return Ops.Add(objective, Ops.VarianceCovariance(z, 1f, regularizer.Variance, regularizer.Covariance));
+        var samples = regularizer.Pooled ? Ops.MeanTokens(z) : z;
+        return Ops.Add(objective, Ops.VarianceCovariance(samples, 1f, regularizer.Variance, regularizer.Covariance));
     }
 
     public void Dispose()

@@ -59,7 +59,7 @@ public sealed class TrainingStep : IDisposable
         var input = Graph.Input(images, _imageShape);
         var o = _config.Optimization;
         var loss = _model.Loss(input, masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred, _loss, (float)o.SmoothL1Beta, (float)o.TargetNormEps,
-            new VarianceCovarianceWeights((float)o.VarianceWeight, (float)o.CovarianceWeight));
+            new VarianceCovarianceWeights((float)o.VarianceWeight, (float)o.CovarianceWeight, o.RegularizerSamples == RegularizerSamples.Pooled));
         double value = loss.Span[0];
         if (!double.IsFinite(value)) return new StepOutcome(value, lr, wd, double.NaN, double.NaN);
         Graph.Backward(loss);
