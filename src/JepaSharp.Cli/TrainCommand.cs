@@ -146,6 +146,8 @@ public static class TrainCommand
     }
 
     private static string Line(StepMetrics m)
-        => $"step {m.Step}/{m.TotalSteps} ep {m.Epoch}  loss {m.Loss:F5}  lr {m.Lr:E2}  wd {m.WeightDecay:F3}  ema {m.Momentum:F4}  "
+        => $"step {m.Step}/{m.TotalSteps} ep {m.Epoch}  loss {m.Loss:F5}"
+           + (double.IsNaN(m.RegularizerLoss) ? "" : $" (pred {m.PredictionLoss:F5} + reg {m.RegularizerLoss:F5})")
+           + $"  lr {m.Lr:E2}  wd {m.WeightDecay:F3}  ema {m.Momentum:F4}  "
            + $"{m.ImagesPerSecond:F0} img/s  ctx {m.KeepContext} tgt {m.KeepTarget}  eta {TimeSpan.FromSeconds(m.EtaSeconds):hh\\:mm\\:ss}";
 }

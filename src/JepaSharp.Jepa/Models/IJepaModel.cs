@@ -12,6 +12,9 @@ public readonly record struct VarianceCovarianceWeights(float Variance, float Co
     public bool Active => Variance != 0 || Covariance != 0;
 }
 
+/// <summary>The scalar I-JEPA objective and its parts (Regularizer is null when the regularizer is off).</summary>
+public readonly record struct JepaObjective(Tensor Total, Tensor Prediction, Tensor? Regularizer);
+
 /// <summary>
 /// The three networks of I-JEPA with their flat parameter sets: the context encoder and the
 /// predictor (trained), and the target encoder (an EMA copy of the context encoder, never
@@ -55,6 +58,11 @@ public sealed class IJepaModel : IDisposable
     /// </summary>
     public Tensor Loss(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
         RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, VarianceCovarianceWeights regularizer = default)
+        => Objective(images, context, keepContext, targets, keepTarget, loss, smoothL1Beta, targetNormEps, regularizer).Total;
+
+    /// <summary><see cref="Loss"/> with its parts: the prediction loss and, when active, the regularizer.</summary>
+    public JepaObjective Objective(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
+        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, VarianceCovarianceWeights regularizer = default)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("I-JEPA loss: images must be a graph input");
         Tensor h;
@@ -66,10 +74,11 @@ public sealed class IJepaModel : IDisposable
         }
         var z = Encoder.Forward(images, context, keepContext);
         var prediction = Predictor.Forward(z, context, targets, keepTarget);
-        var objective = Ops.Loss(loss, prediction, h, smoothL1Beta);
-        if (!regularizer.Active) return objective;
+        var predictionLoss = Ops.Loss(loss, prediction, h, smoothL1Beta);
+        if (!regularizer.Active) return new JepaObjective(predictionLoss, predictionLoss, null);
         var samples = regularizer.Pooled ? Ops.MeanTokens(z) : z;
-        return Ops.Add(objective, Ops.VarianceCovariance(samples, 1f, regularizer.Variance, regularizer.Covariance));
+        var penalty = Ops.VarianceCovariance(samples, 1f, regularizer.Variance, regularizer.Covariance);
+        return new JepaObjective(Ops.Add(predictionLoss, penalty), predictionLoss, penalty);
     }
 
     public void Dispose()

@@ -41,8 +41,10 @@ public enum TrainOutcome
 }
 
 /// <summary>The figures of one completed step.</summary>
+/// <param name="RegularizerLoss">The variance-covariance part of Loss (NaN when off); the rest is the prediction loss.</param>
 public sealed record StepMetrics(long Step, long TotalSteps, int Epoch, double Loss, double Lr, double WeightDecay, double Momentum,
-    int BatchSize, double ImagesPerSecond, int KeepContext, int KeepTarget, double GradNorm, double ElapsedSeconds)
+    int BatchSize, double ImagesPerSecond, int KeepContext, int KeepTarget, double GradNorm, double ElapsedSeconds,
+    double PredictionLoss = double.NaN, double RegularizerLoss = double.NaN)
 {
     /// <summary>Time for the remaining steps at the current rate (a resumed run's earlier sessions do not distort it).</summary>
     public double EtaSeconds => ImagesPerSecond > 0 && Step < TotalSteps ? (TotalSteps - Step) * BatchSize / ImagesPerSecond : 0;
@@ -186,7 +188,8 @@ public sealed class Trainer : IDisposable
             _lastLoss = value;
             rate.Add(clock.Elapsed.TotalSeconds, batch.Count);
             var m = new StepMetrics(_step, _schedule.TrainingSteps, batch.Epoch + 1, value, outcome.Lr, outcome.WeightDecay,
-                outcome.Momentum, batch.Count, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds);
+                outcome.Momentum, batch.Count, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds,
+                outcome.PredictionLoss, outcome.RegularizerLoss);
             Log(metrics, tensorBoard, m, measureLayers ? layerNorms : null, layerTags);
             onStep?.Invoke(m);
 
@@ -215,11 +218,14 @@ public sealed class Trainer : IDisposable
             ("epoch", m.Epoch), ("loss", m.Loss), ("lr", m.Lr), ("wd", m.WeightDecay), ("momentum", m.Momentum),
             ("img_per_s", Math.Round(m.ImagesPerSecond, 1)), ("grad_norm", m.GradNorm), ("keep_context", m.KeepContext),
             ("keep_target", m.KeepTarget), ("elapsed_s", Math.Round(m.ElapsedSeconds, 3)),
+            .. double.IsNaN(m.RegularizerLoss) ? [] : new (string, MetricValue)[] { ("loss_prediction", m.PredictionLoss), ("loss_regularizer", m.RegularizerLoss) },
             .. layers is null ? [] : layerTags.Select((tag, i) => (tag, (MetricValue)layers.Values[i])),
         ];
         metrics.Append(m.Step, fields);
         tensorBoard.AddScalars(m.Step, ("train/loss", (float)m.Loss), ("train/lr", (float)m.Lr), ("train/wd", (float)m.WeightDecay),
             ("train/momentum", (float)m.Momentum), ("train/img_per_s", (float)m.ImagesPerSecond), ("train/grad_norm", (float)m.GradNorm));
+        if (!double.IsNaN(m.RegularizerLoss))
+            tensorBoard.AddScalars(m.Step, ("train/loss_prediction", (float)m.PredictionLoss), ("train/loss_regularizer", (float)m.RegularizerLoss));
         if (layers is null) return;
         for (int i = 0; i < layerTags.Length; i++) tensorBoard.AddScalar(layerTags[i], (float)layers.Values[i], m.Step);
     }

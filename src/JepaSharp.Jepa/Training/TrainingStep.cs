@@ -10,7 +10,10 @@ using JepaSharp.Jepa.Schedules;
 namespace JepaSharp.Jepa.Training;
 
 /// <summary>What one optimizer step did.</summary>
-public readonly record struct StepOutcome(double Loss, double Lr, double WeightDecay, double Momentum, double GradNorm)
+/// <param name="PredictionLoss">The regression part of <paramref name="Loss"/>.</param>
+/// <param name="RegularizerLoss">The variance-covariance part, NaN when the regularizer is off.</param>
+public readonly record struct StepOutcome(double Loss, double Lr, double WeightDecay, double Momentum, double GradNorm,
+    double PredictionLoss, double RegularizerLoss)
 {
     public bool Diverged => !double.IsFinite(Loss);
 }
@@ -58,18 +61,19 @@ public sealed class TrainingStep : IDisposable
         _model.PredictorParameters.ZeroGrad();
         var input = Graph.Input(images, _imageShape);
         var o = _config.Optimization;
-        var loss = _model.Loss(input, masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred, _loss, (float)o.SmoothL1Beta, (float)o.TargetNormEps,
+        var objective = _model.Objective(input, masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred, _loss, (float)o.SmoothL1Beta, (float)o.TargetNormEps,
             new VarianceCovarianceWeights((float)o.VarianceWeight, (float)o.CovarianceWeight, o.RegularizerSamples == RegularizerSamples.Pooled));
-        double value = loss.Span[0];
-        if (!double.IsFinite(value)) return new StepOutcome(value, lr, wd, double.NaN, double.NaN);
-        Graph.Backward(loss);
+        double value = objective.Total.Span[0];
+        double prediction = objective.Prediction.Span[0], penalty = objective.Regularizer is { } r ? r.Span[0] : double.NaN;
+        if (!double.IsFinite(value)) return new StepOutcome(value, lr, wd, double.NaN, double.NaN, prediction, penalty);
+        Graph.Backward(objective.Total);
         layerNorms?.Measure();
         double gradNorm = ClipGradients(o.ClipGrad);
         EncoderOptimizer.Step(lr, wd);
         PredictorOptimizer.Step(lr, wd);
         double momentum = _schedule.Momentum.Next();
         Ema.Update(_model.TargetParameters, _model.EncoderParameters, momentum);
-        return new StepOutcome(value, lr, wd, momentum, gradNorm);
+        return new StepOutcome(value, lr, wd, momentum, gradNorm, prediction, penalty);
     }
 
     /// <summary>The global gradient norm over encoder and predictor, clipped to maxNorm when given.</summary>

@@ -30,6 +30,11 @@ public class ObjectiveTests
         }
 
         float plain = Objective(default);
+        graph.Reset();
+        var parts = model.Objective(graph.Input(images, new Shape(6, 1, 28, 28)), masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred,
+            RegressionLoss.SmoothL1, regularizer: new VarianceCovarianceWeights(1f, 0.04f, pooled));
+        Assert.Equal(plain, parts.Prediction.Span[0]);
+        Assert.Equal(parts.Total.Span[0], parts.Prediction.Span[0] + parts.Regularizer!.Span[0], 1e-6f);
         float regularized = Objective(new VarianceCovarianceWeights(1f, 0.04f, pooled));
         graph.Reset();
         using (graph.NoGrad())
