@@ -166,6 +166,18 @@ public sealed unsafe class Graph : IDisposable
         return t.Grad;
     }
 
+    /// <summary>
+    /// Lets <paramref name="t"/> take <paramref name="grad"/> as its gradient buffer when it has none yet, for ops whose
+    /// input gradient equals the output's (a sum's operands): the output's buffer is dead once its backward ran, so
+    /// sharing it saves an allocation and a copy. False when t needs no gradient or already has a buffer to accumulate into.
+    /// </summary>
+    public bool TryShareGrad(Tensor? t, float* grad)
+    {
+        if (t is null || !t.RequiresGrad || t.Grad != null) return false;
+        t.Grad = grad;
+        return true;
+    }
+
     /// <summary>The gradient buffer of <paramref name="t"/>, allocated zeroed on first use; null if it needs none.</summary>
     public float* GradOf(Tensor? t)
     {

@@ -24,8 +24,12 @@ public static unsafe partial class Ops
 
         internal override void Backward(Tensor y, Graph g)
         {
-            float* da = g.GradOf(y.Src0), db = g.GradOf(y.Src1);
+            // One operand may take over y's gradient buffer; the other gets a copy (two tensors must never share one).
+            bool shared = g.TryShareGrad(y.Src0, y.Grad);
+            float* da = shared ? null : g.GradOf(y.Src0);
             if (da != null) ElementwiseKernels.AddScaled(da, y.Grad, 1f, y.Numel);
+            if (!shared && g.TryShareGrad(y.Src1, y.Grad)) return;
+            float* db = g.GradOf(y.Src1);
             if (db != null) ElementwiseKernels.AddScaled(db, y.Grad, 1f, y.Numel);
         }
     }
@@ -58,10 +62,12 @@ public static unsafe partial class Ops
 
         internal override void Backward(Tensor y, Graph g)
         {
-            float* dx = g.GradOf(y.Src0), drow = g.GradOf(y.Src1);
+            float* drow = g.GradOf(y.Src1);
             int width = y.Src1!.Numel;
-            if (dx != null) ElementwiseKernels.AddScaled(dx, y.Grad, 1f, y.Numel);
             if (drow != null) ElementwiseKernels.ColumnSum(drow, y.Grad, y.Numel / Math.Max(1, width), width);
+            if (g.TryShareGrad(y.Src0, y.Grad)) return;
+            float* dx = g.GradOf(y.Src0);
+            if (dx != null) ElementwiseKernels.AddScaled(dx, y.Grad, 1f, y.Numel);
         }
     }
 

@@ -18,6 +18,24 @@ public class GraphTests
     }
 
     [Fact]
+    public void SumsShareTheOutputGradientWithoutMixingOperands()
+    {
+        using var g = new Graph();
+        var x = g.Input([1f, 2f], new Shape(2), requiresGrad: true);
+        var w = g.Input([3f, 5f], new Shape(2), requiresGrad: true);
+        // Residual: r = x + x·w, then x + x (one tensor as both operands), then a broadcast add.
+        var r = Ops.Add(x, Ops.Mul(x, w));
+        var doubled = Ops.Add(r, r);
+        var row = g.Input([0.5f, -0.5f], new Shape(1, 2), requiresGrad: true);
+        var y = Ops.AddBroadcast(Ops.Reshape(doubled, new Shape(1, 2)), row);
+        g.Backward(Ops.Sum(Ops.Mul(y, g.Input([1f, 10f], new Shape(1, 2)))));
+        // dL/dr = 2·[1, 10]; dL/dx = dL/dr · (1 + w); dL/dw = dL/dr · x; dL/drow = [1, 10].
+        Assert.Equal([8f, 120f], x.GradSpan.ToArray());
+        Assert.Equal([2f, 40f], w.GradSpan.ToArray());
+        Assert.Equal([1f, 10f], row.GradSpan.ToArray());
+    }
+
+    [Fact]
     public void NoGradRecordsNothing()
     {
         using var g = new Graph();
