@@ -15,6 +15,7 @@ public sealed unsafe class Graph : IDisposable
     private readonly Arena _arena;
     private readonly List<Tensor> _pool = new();
     private readonly List<Tensor> _tape = new();
+    private readonly Dictionary<long, Stack<nint>> _freeGrads = new();
     private int _poolUsed;
     private int _noGradDepth;
 
@@ -24,6 +25,14 @@ public sealed unsafe class Graph : IDisposable
     }
 
     public Arena Arena => _arena;
+
+    /// <summary>
+    /// When set, <see cref="Backward"/> hands an activation's gradient buffer back for reuse as soon as the op that
+    /// produced the activation has run its backward (the buffer is dead from then on), so the backward pass needs a
+    /// few buffers per shape instead of one per activation. Intermediate gradients are then gone after the backward
+    /// (their <c>Grad</c> is null); leave it off to inspect them.
+    /// </summary>
+    public bool RecycleGradients { get; set; }
 
     /// <summary>When set, op times are accumulated here (see <see cref="OpProfile"/>).</summary>
     public OpProfile? Profile { get; set; }
@@ -160,7 +169,7 @@ public sealed unsafe class Graph : IDisposable
         if (t is null || !t.RequiresGrad) return null;
         if (t.Grad == null)
         {
-            t.Grad = _arena.AllocFloats(t.Numel);
+            t.Grad = AllocGrad(t.Numel, zero: false);
             fresh = true;
         }
         return t.Grad;
@@ -182,7 +191,7 @@ public sealed unsafe class Graph : IDisposable
     public float* GradOf(Tensor? t)
     {
         if (t is null || !t.RequiresGrad) return null;
-        if (t.Grad == null) t.Grad = _arena.AllocFloats(t.Numel, zero: true);
+        if (t.Grad == null) t.Grad = AllocGrad(t.Numel, zero: true);
         return t.Grad;
     }
 
@@ -199,18 +208,43 @@ public sealed unsafe class Graph : IDisposable
             if (Profile is null)
             {
                 t.Op!.Backward(t, this);
-                continue;
             }
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            t.Op!.Backward(t, this);
-            Profile.Backward(t.Op.Name, start);
+            else
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                t.Op!.Backward(t, this);
+                Profile.Backward(t.Op.Name, start);
+            }
+            if (RecycleGradients) FreeGrad(t);
         }
+    }
+
+    private float* AllocGrad(long numel, bool zero)
+    {
+        if (RecycleGradients && _freeGrads.TryGetValue(numel, out var free) && free.Count > 0)
+        {
+            float* reused = (float*)free.Pop();
+            if (zero) new Span<float>(reused, checked((int)numel)).Clear();
+            return reused;
+        }
+        return _arena.AllocFloats(numel, zero);
+    }
+
+    /// <summary>Returns t's gradient buffer to the free list unless an input took it over (<see cref="TryShareGrad"/>).</summary>
+    private void FreeGrad(Tensor t)
+    {
+        float* grad = t.Grad;
+        t.Grad = null;
+        if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad) return;
+        if (!_freeGrads.TryGetValue(t.Numel, out var free)) _freeGrads[t.Numel] = free = new Stack<nint>();
+        free.Push((nint)grad);
     }
 
     /// <summary>Forgets the step: tape, tensors and arena memory are all recycled.</summary>
     public void Reset()
     {
         _tape.Clear();
+        foreach (var free in _freeGrads.Values) free.Clear();
         for (int i = 0; i < _poolUsed; i++) _pool[i].ResetRecord();
         _poolUsed = 0;
         _arena.Reset();

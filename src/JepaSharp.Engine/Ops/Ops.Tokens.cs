@@ -243,7 +243,9 @@ public static unsafe partial class Ops
         public override string Name => "reshape";
 
         internal override void Backward(Tensor y, Graph g)
-            => ElementwiseKernels.AddScaled(g.GradOf(y.Src0), y.Grad, 1f, y.Numel);
+        {
+            if (!g.TryShareGrad(y.Src0, y.Grad)) ElementwiseKernels.AddScaled(g.GradOf(y.Src0), y.Grad, 1f, y.Numel);
+        }
     }
 
     /// <summary>

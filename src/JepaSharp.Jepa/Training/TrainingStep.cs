@@ -32,7 +32,7 @@ public sealed class TrainingStep : IDisposable
     private readonly JepaSharp.Engine.Ops.RegressionLoss _loss;
     private readonly Shape _imageShape;
 
-    public Graph Graph { get; } = new();
+    public Graph Graph { get; } = new() { RecycleGradients = true };
     public AdamW EncoderOptimizer { get; }
     public AdamW PredictorOptimizer { get; }
 

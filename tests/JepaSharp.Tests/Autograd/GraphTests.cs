@@ -36,6 +36,27 @@ public class GraphTests
     }
 
     [Fact]
+    public void RecycledGradientBuffersGiveTheSameGradientsInLessMemory()
+    {
+        var input = Support.TestData.Uniform(64 * 48, 3);
+        var weights = Enumerable.Range(0, 4).Select(i => Support.TestData.Uniform(48 * 48, 10 + i, 0.2f)).ToArray();
+        (float[][] Grads, long Peak) Run(bool recycle)
+        {
+            using var g = new Graph { RecycleGradients = recycle };
+            var x = g.Input(input, new Shape(64, 48), requiresGrad: true);
+            var ws = weights.Select(w => g.Input(w, new Shape(48, 48), requiresGrad: true)).ToArray();
+            var h = x;
+            foreach (var w in ws) h = Ops.Add(h, Ops.Gelu(Ops.Linear(Ops.LayerNorm(h, null, null, 1e-5f), w)));
+            g.Backward(Ops.Sum(Ops.Mul(h, h)));
+            return ([x.GradSpan.ToArray(), .. ws.Select(w => w.GradSpan.ToArray())], g.Arena.PeakBytes);
+        }
+        var (plain, plainPeak) = Run(false);
+        var (recycled, recycledPeak) = Run(true);
+        for (int i = 0; i < plain.Length; i++) Assert.Equal(plain[i], recycled[i]);
+        Assert.True(recycledPeak < 0.8 * plainPeak, $"peak {recycledPeak} bytes with recycling vs {plainPeak} without");
+    }
+
+    [Fact]
     public void NoGradRecordsNothing()
     {
         using var g = new Graph();
