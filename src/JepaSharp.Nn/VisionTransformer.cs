@@ -103,7 +103,7 @@ public sealed class VisionTransformer : Module
     /// Inspection pass without gradients: the normal forward's tokens [B, N, D] and, per block, the attention
     /// probabilities [B, heads, N, N] (softmax(q·kᵀ/√d), see <see cref="AttentionProbabilities"/>).
     /// </summary>
-    public AttentionTrace ForwardWithAttention(Tensor images)
+    public Tensor ForwardWithAttention(Tensor images, out AttentionMaps attention)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
         int batch = images.Shape[0];
@@ -116,7 +116,8 @@ public sealed class VisionTransformer : Module
                 maps[i] = new float[(long)batch * Shape.Heads * Shape.Tokens * Shape.Tokens];
                 x = ForwardBlock(graph, i, x, maps[i]);
             }
-            return new AttentionTrace(Norm.Forward(x), maps, batch, Shape.Heads, Shape.Tokens);
+            attention = new AttentionMaps(maps, batch, Shape.Heads, Shape.Tokens);
+            return Norm.Forward(x);
         }
     }
 
@@ -133,10 +134,10 @@ public sealed class VisionTransformer : Module
 }
 
 /// <summary>
-/// What <see cref="VisionTransformer.ForwardWithAttention"/> saw: the output tokens [B, N, D] (valid until the graph
-/// resets) and, per block, attention probabilities [B, Heads, N, N] row-major (query rows, key columns; rows sum to 1).
+/// The attention probabilities <see cref="VisionTransformer.ForwardWithAttention"/> saw: per block, [B, Heads, N, N]
+/// row-major (query rows, key columns; every row sums to 1).
 /// </summary>
-public sealed record AttentionTrace(Tensor Output, IReadOnlyList<float[]> Probabilities, int Batch, int Heads, int Tokens)
+public sealed record AttentionMaps(IReadOnlyList<float[]> Probabilities, int Batch, int Heads, int Tokens)
 {
     /// <summary>Row <paramref name="query"/> of block <paramref name="block"/>, head <paramref name="head"/>, image <paramref name="image"/>.</summary>
     public ReadOnlySpan<float> Row(int block, int image, int head, int query)

@@ -21,8 +21,8 @@ public class AttentionInspectionTests
         float[] expected;
         using (graph.NoGrad()) expected = vit.Forward(graph.Input(pixels, new Shape(2, 1, 16, 16))).ToArray();
         graph.Reset();
-        var trace = vit.ForwardWithAttention(graph.Input(pixels, new Shape(2, 1, 16, 16)));
-        Assert.Equal(expected, trace.Output.ToArray());
+        var output = vit.ForwardWithAttention(graph.Input(pixels, new Shape(2, 1, 16, 16)), out var trace);
+        Assert.Equal(expected, output.ToArray());
         Assert.Equal(3, trace.Probabilities.Count);
         Assert.Equal(2 * 3 * 16 * 16, trace.Probabilities[0].Length);
     }
@@ -34,7 +34,7 @@ public class AttentionInspectionTests
         using var set = vit.Materialize(new Random(4));
         using var graph = new Graph();
         var pixels = TestData.Uniform(2 * 16 * 16, 6, 2f);
-        var trace = vit.ForwardWithAttention(graph.Input(pixels, new Shape(2, 1, 16, 16)));
+        vit.ForwardWithAttention(graph.Input(pixels, new Shape(2, 1, 16, 16)), out var trace);
 
         // Replay the blocks by hand: the fused kernel's own probabilities and a double-precision softmax of q·kᵀ/√d.
         using var replay = new Graph();
