@@ -20,25 +20,25 @@ public static class VizImageCommands
     public static IEnumerable<Command> All()
     {
         yield return Kind("masks", "Mask grid over real images, per-patch coverage, faithful vs fixed sampler, and an animated GIF of successive masks.",
-            f => f.Masks(), ImageInput.Allowed, Count("--images", "Images in the mask grid.", 8, (o, v) => o with { MaskImages = v }),
-            Count("--frames", "Frames of the GIF animation.", 12, (o, v) => o with { AnimationFrames = v }));
+            f => f.Masks(), ImageInput.Allowed, Count("--images", "Images in the mask grid.", d => d.MaskImages, (o, v) => o with { MaskImages = v }),
+            Count("--frames", "Frames of the GIF animation.", d => d.AnimationFrames, (o, v) => o with { AnimationFrames = v }));
         yield return Kind("attention", "Attention per layer and head, all heads of one layer, rollout, attention from one patch, early/middle/late, entropy.",
-            f => f.Attention(), ImageInput.Allowed, Count("--images", "Images to draw.", 4, (o, v) => o with { AttentionImages = v }),
-            Count("--layer", "Layer (1-based) whose heads are drawn side by side; 0 = the last.", 0, (o, v) => o with { HeadsLayer = v }), PatchOption());
+            f => f.Attention(), ImageInput.Allowed, Count("--images", "Images to draw.", d => d.AttentionImages, (o, v) => o with { AttentionImages = v }),
+            Count("--layer", "Layer (1-based) whose heads are drawn side by side; 0 = the last.", d => d.HeadsLayer, (o, v) => o with { HeadsLayer = v }), PatchOption());
         yield return Kind("rollout", "Attention rollout across all layers.", f => f.Rollout(), ImageInput.Allowed,
-            Count("--images", "Images to draw.", 4, (o, v) => o with { AttentionImages = v }));
+            Count("--images", "Images to draw.", d => d.AttentionImages, (o, v) => o with { AttentionImages = v }));
         yield return Kind("pca", "PCA of patch features as RGB, per image and over a grid.", f => f.Pca(), ImageInput.Allowed,
-            Count("--gallery", "Images the PCA is fitted on.", 1000, (o, v) => o with { GalleryImages = v }));
+            Count("--gallery", "Images the PCA is fitted on.", d => d.GalleryImages, (o, v) => o with { GalleryImages = v }));
         yield return Kind("neighbors", "Query images and their k nearest images by cosine similarity of pooled features.", f => f.Neighbors(),
-            ImageInput.DatasetOnly, Count("--k", "Neighbours per query.", 6, (o, v) => o with { Neighbors = v }),
-            Count("--queries", "Query images.", 6, (o, v) => o with { QueryImages = v }),
-            Count("--gallery", "Images searched.", 1000, (o, v) => o with { GalleryImages = v }));
+            ImageInput.DatasetOnly, Count("--k", "Neighbours per query.", d => d.Neighbors, (o, v) => o with { Neighbors = v }),
+            Count("--queries", "Query images.", d => d.QueryImages, (o, v) => o with { QueryImages = v }),
+            Count("--gallery", "Images searched.", d => d.GalleryImages, (o, v) => o with { GalleryImages = v }));
         yield return Kind("predictions", "Predicted vs target features at the target blocks: per-patch L2 error and cosine maps.",
-            f => f.PredictionErrors(), ImageInput.Allowed, Count("--images", "Images to draw.", 6, (o, v) => o with { PredictionImages = v }));
+            f => f.PredictionErrors(), ImageInput.Allowed, Count("--images", "Images to draw.", d => d.PredictionImages, (o, v) => o with { PredictionImages = v }));
         yield return Kind("decode", "Train a pixel decoder on frozen target features, then decode the predictor's outputs: original / masked / decoded.",
-            f => f.Decode(), ImageInput.DatasetOnly, Count("--images", "Images to draw.", 6, (o, v) => o with { PredictionImages = v }),
-            Count("--gallery", "Images whose patches train the decoder.", 1000, (o, v) => o with { GalleryImages = v }),
-            Count("--decoder-steps", "AdamW steps of decoder training.", 600, (o, v) => o with { DecoderTraining = o.DecoderTraining with { Steps = v } }));
+            f => f.Decode(), ImageInput.DatasetOnly, Count("--images", "Images to draw.", d => d.PredictionImages, (o, v) => o with { PredictionImages = v }),
+            Count("--gallery", "Images whose patches train the decoder.", d => d.GalleryImages, (o, v) => o with { GalleryImages = v }),
+            Count("--decoder-steps", "AdamW steps of decoder training.", d => d.DecoderTraining.Steps, (o, v) => o with { DecoderTraining = o.DecoderTraining with { Steps = v } }));
         yield return Kind("images", "The whole standard set of image figures (masks, attention, representations, predictions).",
             f => f.StandardSet(), ImageInput.DatasetOnly);
     }
@@ -52,9 +52,11 @@ public static class VizImageCommands
     /// <summary>A kind-specific option and how it changes the figure options.</summary>
     private sealed record KindOption(Option Option, Func<ParseResult, ImageFigureOptions, ImageFigureOptions> Apply);
 
-    private static KindOption Count(string name, string description, int fallback, Func<ImageFigureOptions, int, ImageFigureOptions> apply)
+    private static readonly ImageFigureOptions Defaults = new();
+
+    private static KindOption Count(string name, string description, Func<ImageFigureOptions, int> fallback, Func<ImageFigureOptions, int, ImageFigureOptions> apply)
     {
-        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => fallback(Defaults) };
         return new KindOption(option, (parse, o) =>
         {
             int value = parse.GetValue(option);

@@ -29,7 +29,7 @@ public sealed record ImageFigureOptions
     public (int Row, int Column)? QueryPatch { get; init; }
     /// <summary>The layer (1-based) whose heads are drawn side by side; 0 = the last.</summary>
     public int HeadsLayer { get; init; }
-    public int GalleryImages { get; init; } = 1000;
+    public int GalleryImages { get; init; } = 500;
     public int PcaImages { get; init; } = 4;
     public int PcaGridImages { get; init; } = 16;
     public int QueryImages { get; init; } = 6;
@@ -90,9 +90,16 @@ public sealed class ImageFigures
         Predictions();
     }
 
-    /// <summary><paramref name="count"/> images of the seeded order, from <paramref name="skip"/> on (wrapping when the dataset is small).</summary>
+    /// <summary>Up to <paramref name="count"/> images of the seeded order, from <paramref name="skip"/> on.</summary>
     private ModelImages Images(int count, int skip = 0)
-        => ModelImages.Load(model, dataset, Enumerable.Range(skip, Math.Max(1, count)).Select(i => order[i % order.Length]).ToArray());
+    {
+        int available = Math.Min(count, order.Length - skip);
+        if (available < 1) throw new ArgumentException($"{dataset.Name} has {order.Length} images, too few for this figure (it needs more than {skip})");
+        return ModelImages.Load(model, dataset, order.AsSpan(skip, available).ToArray());
+    }
+
+    /// <summary>Gallery size: as asked, but leaving the query images out of a small dataset.</summary>
+    private int GalleryCount => Math.Max(1, Math.Min(options.GalleryImages, order.Length - options.QueryImages));
 
     private MultiBlockMaskCollator Collator() => new(ModelFactory.CreateMasks(model.Config).Options, options.Seed);
 
@@ -130,11 +137,13 @@ public sealed class ImageFigures
     /// <summary>Per layer and head, all heads of one layer, rollout, attention from one patch, early/middle/late, and entropy.</summary>
     public void Attention()
     {
-        var attention = AttentionOf();
         int depth = Shape.Depth;
         int layer = options.HeadsLayer > 0 ? options.HeadsLayer : depth;
-        if (layer > depth) throw new ArgumentOutOfRangeException(nameof(options), $"layer {layer} does not exist: the encoder has {depth}");
+        if (layer > depth) throw new ArgumentException($"layer {layer} does not exist: the encoder has {depth}");
         var (row, column) = options.QueryPatch ?? (Shape.GridHeight / 2, Shape.GridWidth / 2);
+        if ((uint)row >= (uint)Shape.GridHeight || (uint)column >= (uint)Shape.GridWidth)
+            throw new ArgumentException($"patch ({row}, {column}) is outside the {Shape.GridHeight}x{Shape.GridWidth} patch grid");
+        var attention = AttentionOf();
         Timed("attention figures", () =>
         {
             attention.LayersAndHeads(writer);
@@ -149,8 +158,7 @@ public sealed class ImageFigures
     /// <summary>Attention rollout only.</summary>
     public void Rollout() => AttentionOf().Rollout(writer);
 
-    private EncodedImages Gallery() => gallery ??= Timed($"encode {options.GalleryImages} gallery images",
-        () => EncodedImages.Encode(Encoder, Images(options.GalleryImages)));
+    private EncodedImages Gallery() => gallery ??= Timed($"encode {GalleryCount} gallery images", () => EncodedImages.Encode(Encoder, Images(GalleryCount)));
 
     /// <summary>PCA colours of patch features (per image and over a grid) and nearest-neighbour retrieval.</summary>
     public void Representations()
@@ -175,7 +183,7 @@ public sealed class ImageFigures
     {
         var encoded = Gallery();
         // Queries come after the gallery in the seeded order, so none is its own neighbour.
-        var queries = EncodedImages.Encode(Encoder, Images(options.QueryImages, options.GalleryImages));
+        var queries = EncodedImages.Encode(Encoder, Images(options.QueryImages, encoded.Images.Count));
         Timed("neighbours", () => RepresentationFigures.Neighbors(writer, queries, encoded, options.Neighbors, Scale, dataset.ClassNames));
     }
 
@@ -213,7 +221,7 @@ public sealed class ImageFigures
         var training = options.DecoderTraining with { Seed = options.DecoderTraining.Seed + options.Seed };
         // The decoder must read the target encoder's features: those are what the predictor learned to predict.
         var targetGallery = options.Encoder == EncoderChoice.Target ? Gallery()
-            : Timed("encode gallery (target encoder)", () => EncodedImages.Encode(model.Model.TargetEncoder, Images(options.GalleryImages)));
+            : Timed("encode gallery (target encoder)", () => EncodedImages.Encode(model.Model.TargetEncoder, Images(GalleryCount)));
         var (decoder, quality) = Timed("train pixel decoder", () => PredictionFigures.FitDecoder(targetGallery, Shape.PatchSize,
             (float)model.Config.Optimization.TargetNormEps, options.DecoderHidden, training));
         using (decoder) Timed("decoded predictions", () => PredictionFigures.Decoded(writer, images, probe, decoder, quality, Shape.PatchSize, Scale));

@@ -100,7 +100,7 @@ public sealed class AttentionFigures
     public Figure FromPatch(FigureWriter writer, int row, int column)
     {
         if ((uint)row >= (uint)gridH || (uint)column >= (uint)gridW)
-            throw new ArgumentOutOfRangeException(nameof(row), $"patch ({row}, {column}) is outside the {gridH}x{gridW} grid");
+            throw new ArgumentException($"patch ({row}, {column}) is outside the {gridH}x{gridW} patch grid");
         int query = row * gridW + column, cell = images.Size * scale / gridW;
         var tiles = new List<Canvas?>();
         for (int i = 0; i < images.Count; i++)
@@ -150,16 +150,13 @@ public sealed class AttentionFigures
         var entropy = AttentionAnalysis.Entropy(trace);
         double uniform = Math.Log(trace.Tokens);
         const int cell = 72;
-        var cells = Heatmap.Cells(entropy, Blocks, trace.Heads, Colormap.Viridis, 0, uniform, cell, "0.00", 2);
-        var grid = Montage.Grid([cells], 1, new MontageOptions
+        var cells = entropy.Select(v => (Canvas?)Heatmap.Cell(v, Colormap.Viridis, 0, uniform, cell, "0.00", 2)).ToList();
+        var grid = Montage.Grid(cells, trace.Heads, new MontageOptions
         {
-            ColumnLabels = [string.Join("  ", Enumerable.Range(1, trace.Heads).Select(h => $"H{h}"))],
+            Padding = 2, ColumnLabels = Enumerable.Range(1, trace.Heads).Select(h => $"H{h}").ToArray(), RowLabels = LayerNames(Blocks),
         });
-        var bar = Montage.Colorbar(Colormap.Viridis, 0, uniform, Blocks * cell, "0.0", label: "NATS");
-        var rows = new Canvas(BitmapFont.MeasureWidth("L00", 2) + 8, grid.Height, Rgb.White);
-        for (int b = 0; b < Blocks; b++)
-            BitmapFont.Draw(rows, $"L{b + 1}", 2, grid.Height - Blocks * cell - 6 + b * cell + (cell - BitmapFont.LineHeight(2)) / 2, new Rgb(20, 20, 20), 2);
-        var figure = Montage.Stacked([MaskFigures.TitleStrip("ATTENTION ENTROPY"), Montage.Beside([rows, grid, bar])]);
+        var figure = Montage.Stacked([MaskFigures.TitleStrip("ATTENTION ENTROPY"),
+            Montage.Beside([grid, Montage.Colorbar(Colormap.Viridis, 0, uniform, Blocks * cell, "0.0", label: "NATS")])]);
         return writer.SavePng(figure, "attention_entropy.png", "Attention entropy per layer and head",
             $"Mean entropy (nats) of the attention rows of each layer (rows) and head (columns) of the {encoderName} encoder over {images.Count} images. "
             + $"{uniform:0.00} = ln {trace.Tokens} is uniform attention over all patches; low values mean sharply focused heads.", FigureWriter.Attention);

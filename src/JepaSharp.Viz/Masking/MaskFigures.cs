@@ -76,7 +76,9 @@ public static class MaskFigures
             tiles.Add(Heatmap.Cells(coverage.Target.Select(f => 100 * f).ToArray(), options.GridHeight, options.GridWidth, Colormap.Viridis, 0, 100, cell, "0",
                 cell >= 36 ? 2 : 1));
             var labels = Enumerable.Repeat<string?>(null, images.Count).Append("TARGET %").ToList();
-            rows.Add(Montage.Grid(tiles.Cast<Canvas?>().ToList(), tiles.Count, new MontageOptions { RowLabels = [mode.ToString().ToUpperInvariant()], TileLabels = labels }));
+            // Labels padded to one width keep the two rows' tiles aligned.
+            string label = mode.ToString().ToUpperInvariant().PadRight(nameof(MaskMode.Faithful).Length);
+            rows.Add(Montage.Grid(tiles.Cast<Canvas?>().ToList(), tiles.Count, new MontageOptions { RowLabels = [label], TileLabels = labels }));
         }
         rows.Add(MaskOverlay.Legend(options.NumPredMasks));
         var figure = Montage.Stacked([TitleStrip("FAITHFUL VS FIXED SAMPLER"), .. rows]);

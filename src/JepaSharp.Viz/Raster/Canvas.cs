@@ -108,8 +108,12 @@ public sealed class Canvas
     {
         int x0 = Math.Max(x, 0), y0 = Math.Max(y, 0), x1 = Math.Min(x + width, Width), y1 = Math.Min(y + height, Height);
         for (int py = y0; py < y1; py++)
-            for (int px = x0; px < x1; px++)
-                this[px, py] = alpha >= 1 ? colour : this[px, py].Blend(colour, alpha);
+            for (int o = (py * Width + x0) * 3, end = (py * Width + x1) * 3; o < end; o += 3)
+            {
+                Pixels[o] = Rgb.Mix(Pixels[o], colour.R, alpha);
+                Pixels[o + 1] = Rgb.Mix(Pixels[o + 1], colour.G, alpha);
+                Pixels[o + 2] = Rgb.Mix(Pixels[o + 2], colour.B, alpha);
+            }
     }
 
     /// <summary>An outline <paramref name="thickness"/> pixels wide, inside the rectangle.</summary>
@@ -135,7 +139,8 @@ public sealed class Canvas
                 Array.Copy(source.Pixels, ((py - y) * source.Width + x0 - x) * 3, Pixels, (py * Width + x0) * 3, (x1 - x0) * 3);
                 continue;
             }
-            for (int px = x0; px < x1; px++) this[px, py] = this[px, py].Blend(source[px - x, py - y], alpha);
+            int s = ((py - y) * source.Width + x0 - x) * 3;
+            for (int o = (py * Width + x0) * 3, end = (py * Width + x1) * 3; o < end; o++, s++) Pixels[o] = Rgb.Mix(Pixels[o], source.Pixels[s], alpha);
         }
     }
 
@@ -148,38 +153,54 @@ public sealed class Canvas
 
     /// <summary>
     /// This canvas resampled to <paramref name="width"/> × <paramref name="height"/>. Pixel centres map onto pixel
-    /// centres (x_src = (x + ½)·W_src/W − ½, clamped at the border), as in most image libraries.
+    /// centres (x_src = (x + ½)·W_src/W − ½, clamped at the border), as in most image libraries; nearest takes the
+    /// source pixel containing the destination pixel's centre.
     /// </summary>
     public Canvas Resized(int width, int height, Interpolation interpolation = Interpolation.Nearest)
     {
         var result = new Canvas(width, height, Rgb.Black);
-        double sx = (double)Width / width, sy = (double)Height / height;
+        var (x0, x1, wx) = Taps(Width, width, interpolation);
+        var (y0, y1, wy) = Taps(Height, height, interpolation);
+        var src = Pixels;
+        var dst = result.Pixels;
         for (int y = 0; y < height; y++)
         {
-            double fy = Math.Clamp((y + 0.5) * sy - 0.5, 0, Height - 1);
-            int y0 = interpolation == Interpolation.Nearest ? Math.Min((int)((y + 0.5) * sy), Height - 1) : (int)fy;
-            int y1 = Math.Min(y0 + 1, Height - 1);
-            double wy = fy - y0;
-            for (int x = 0; x < width; x++)
+            int top = y0[y] * Width * 3, bottom = y1[y] * Width * 3, o = y * width * 3;
+            double fy = wy[y];
+            for (int x = 0; x < width; x++, o += 3)
             {
-                if (interpolation == Interpolation.Nearest)
+                int a = top + x0[x] * 3, b = top + x1[x] * 3, c = bottom + x0[x] * 3, d = bottom + x1[x] * 3;
+                double fx = wx[x];
+                for (int k = 0; k < 3; k++)
                 {
-                    result[x, y] = this[Math.Min((int)((x + 0.5) * sx), Width - 1), y0];
-                    continue;
-                }
-                double fx = Math.Clamp((x + 0.5) * sx - 0.5, 0, Width - 1);
-                int x0 = (int)fx, x1 = Math.Min(x0 + 1, Width - 1);
-                double wx = fx - x0;
-                int o = (y * width + x) * 3;
-                for (int c = 0; c < 3; c++)
-                {
-                    double top = Pixels[(y0 * Width + x0) * 3 + c] * (1 - wx) + Pixels[(y0 * Width + x1) * 3 + c] * wx;
-                    double bottom = Pixels[(y1 * Width + x0) * 3 + c] * (1 - wx) + Pixels[(y1 * Width + x1) * 3 + c] * wx;
-                    result.Pixels[o + c] = (byte)Math.Round(top * (1 - wy) + bottom * wy);
+                    double upper = src[a + k] + (src[b + k] - src[a + k]) * fx, lower = src[c + k] + (src[d + k] - src[c + k]) * fx;
+                    dst[o + k] = (byte)Math.Round(upper + (lower - upper) * fy);
                 }
             }
         }
         return result;
+    }
+
+    /// <summary>Per destination index: the two source indices and the weight of the second (0 for nearest).</summary>
+    private static (int[] First, int[] Second, double[] Weight) Taps(int source, int destination, Interpolation interpolation)
+    {
+        var first = new int[destination];
+        var second = new int[destination];
+        var weight = new double[destination];
+        double scale = (double)source / destination;
+        for (int i = 0; i < destination; i++)
+        {
+            if (interpolation == Interpolation.Nearest)
+            {
+                first[i] = second[i] = Math.Min((int)((i + 0.5) * scale), source - 1);
+                continue;
+            }
+            double f = Math.Clamp((i + 0.5) * scale - 0.5, 0, source - 1);
+            first[i] = (int)f;
+            second[i] = Math.Min(first[i] + 1, source - 1);
+            weight[i] = f - first[i];
+        }
+        return (first, second, weight);
     }
 
     public byte[] EncodePng() => Png.Encode(Pixels, Width, Height, 3);

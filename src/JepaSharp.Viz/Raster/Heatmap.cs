@@ -13,19 +13,21 @@ public static class Heatmap
     public static Canvas Cells(ReadOnlySpan<double> values, int rows, int columns, Colormap map, double min, double max, int cell, string? format = null, int fontScale = 1)
     {
         if (values.Length != rows * columns) throw new ArgumentException($"heatmap: {values.Length} values for {rows}x{columns} cells");
-        var canvas = new Canvas(columns * cell, rows * cell, new Rgb(235, 235, 235));
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < columns; c++)
-            {
-                double v = values[r * columns + c];
-                if (double.IsNaN(v)) continue;
-                var colour = map.Map(v, min, max);
-                canvas.FillRect(c * cell, r * cell, cell, cell, colour);
-                if (format is null) continue;
-                string text = v.ToString(format, CultureInfo.InvariantCulture);
-                var ink = 0.299 * colour.R + 0.587 * colour.G + 0.114 * colour.B > 140 ? Rgb.Black : Rgb.White;
-                BitmapFont.DrawCentered(canvas, text, c * cell + cell / 2, r * cell + (cell - BitmapFont.LineHeight(fontScale)) / 2, ink, fontScale);
-            }
+        var canvas = new Canvas(columns * cell, rows * cell, Rgb.White);
+        for (int i = 0; i < values.Length; i++) canvas.Draw(Cell(values[i], map, min, max, cell, format, fontScale), i % columns * cell, i / columns * cell);
+        return canvas;
+    }
+
+    /// <summary>One heatmap cell (see <see cref="Cells"/>).</summary>
+    public static Canvas Cell(double value, Colormap map, double min, double max, int cell, string? format = null, int fontScale = 1)
+    {
+        if (double.IsNaN(value)) return new Canvas(cell, cell, new Rgb(235, 235, 235));
+        var colour = map.Map(value, min, max);
+        var canvas = new Canvas(cell, cell, colour);
+        if (format is null) return canvas;
+        string text = value.ToString(format, CultureInfo.InvariantCulture);
+        var ink = 0.299 * colour.R + 0.587 * colour.G + 0.114 * colour.B > 140 ? Rgb.Black : Rgb.White;
+        BitmapFont.DrawCentered(canvas, text, cell / 2, (cell - BitmapFont.LineHeight(fontScale)) / 2, ink, fontScale);
         return canvas;
     }
 
@@ -39,15 +41,27 @@ public static class Heatmap
         var heat = Canvas.FromValues(values, gridW, gridH, map, min, max).Resized(image.Width, image.Height, interpolation);
         var result = new Canvas(image.Width, image.Height, Rgb.Black);
         result.Draw(image, 0, 0);
+        if (!ContainsNaN(values))
+        {
+            result.Overlay(heat, 0, 0, alpha);
+            return result;
+        }
         int cellW = image.Width / gridW, cellH = image.Height / gridH;
         for (int p = 0; p < values.Length; p++)
         {
             if (float.IsNaN(values[p])) continue;
-            int x0 = p % gridW * cellW, y0 = p / gridW * cellH;
-            for (int y = y0; y < y0 + cellH; y++)
-                for (int x = x0; x < x0 + cellW; x++) result[x, y] = image[x, y].Blend(heat[x, y], alpha);
+            var cell = new Canvas(cellW, cellH, Rgb.Black);
+            cell.Draw(heat, -(p % gridW * cellW), -(p / gridW * cellH));
+            result.Overlay(cell, p % gridW * cellW, p / gridW * cellH, alpha);
         }
         return result;
+    }
+
+    private static bool ContainsNaN(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (float.IsNaN(v)) return true;
+        return false;
     }
 
     /// <summary>Minimum and maximum of the non-NaN values (0, 1 when there are none).</summary>

@@ -17,7 +17,7 @@ public readonly record struct Rgb(byte R, byte G, byte B)
     /// <summary>(1 − alpha)·this + alpha·over, rounded per channel.</summary>
     public Rgb Blend(Rgb over, double alpha) => new(Mix(R, over.R, alpha), Mix(G, over.G, alpha), Mix(B, over.B, alpha));
 
-    private static byte Mix(byte under, byte over, double alpha) => (byte)Math.Clamp(Math.Round(under + (over - under) * alpha), 0, 255);
+    internal static byte Mix(byte under, byte over, double alpha) => alpha >= 1 ? over : (byte)Math.Clamp(Math.Round(under + (over - under) * alpha), 0, 255);
 
     /// <summary>
     /// Distinct, colour-blind-friendly colours (Okabe–Ito) for categories such as target blocks: orange,

@@ -1,11 +1,14 @@
+using JepaSharp.Engine.Autograd;
+using JepaSharp.Engine.Ops;
+using JepaSharp.Engine.Tensors;
 using DenseMatrix = MathNet.Numerics.LinearAlgebra.Matrix<double>;
 using JepaSharp.Viz.Raster;
 
 namespace JepaSharp.Viz.Representations;
 
 /// <summary>
-/// The first three principal components of patch features, as colours. Fit: the D × D covariance of the rows (double),
-/// its eigenvectors with the three largest eigenvalues, each signed so its largest-magnitude loading is positive (the
+/// The first three principal components of patch features, as colours. Fit: the D × D covariance of the centred rows
+/// (XᵀX by the engine's GEMM in float, then double), its eigenvectors with the three largest eigenvalues, each signed so its largest-magnitude loading is positive (the
 /// eigen-solver's sign is arbitrary). Colour: projection onto component c, mapped linearly from the fit rows' 1st–99th
 /// percentile to [0, 1] → channel c (R, G, B).
 /// </summary>
@@ -38,11 +41,18 @@ public sealed class PatchPca
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < dim; j++) mean[j] += features[r * dim + j];
         for (int j = 0; j < dim; j++) mean[j] /= rows;
-        var centred = new double[rows * dim]; // column-major for MathNet
+        var centred = new float[rows * dim];
         for (int r = 0; r < rows; r++)
-            for (int j = 0; j < dim; j++) centred[j * rows + r] = features[r * dim + j] - mean[j];
-        var x = DenseMatrix.Build.Dense(rows, dim, centred);
-        var covariance = x.TransposeThisAndMultiply(x) / (rows - 1);
+            for (int j = 0; j < dim; j++) centred[r * dim + j] = (float)(features[r * dim + j] - mean[j]);
+        var gram = new float[dim * dim];
+        using (var graph = new Graph())
+        using (graph.NoGrad())
+        {
+            var x = graph.Input(centred, new Shape(rows, dim));
+            Ops.MatMul(x, x, transposeA: true).Span.CopyTo(gram);
+        }
+        // GEMM sums (i, j) and (j, i) in different orders; average them so the matrix is exactly symmetric.
+        var covariance = DenseMatrix.Build.Dense(dim, dim, (i, j) => (gram[i * dim + j] + gram[j * dim + i]) / (2.0 * (rows - 1)));
         var evd = covariance.Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
         var eigen = evd.EigenValues.Select(v => v.Real).ToArray();
         double total = Math.Max(eigen.Sum(v => Math.Max(v, 0)), double.Epsilon);
