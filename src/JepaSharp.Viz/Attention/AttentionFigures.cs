@@ -23,7 +23,6 @@ public sealed class AttentionFigures
         this.encoderName = encoderName;
     }
 
-    public AttentionMaps Trace => trace;
     private int Blocks => trace.Probabilities.Count;
 
     /// <summary>Runs <paramref name="encoder"/> over all of <paramref name="images"/> once, keeping every block's attention.</summary>

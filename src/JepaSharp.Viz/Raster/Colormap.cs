@@ -40,12 +40,6 @@ public sealed class Colormap
     public static Colormap Diverging { get; } = FromHex("RdBu_r",
         "#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f");
 
-    public static IReadOnlyList<Colormap> All { get; } = [Viridis, Magma, Diverging];
-
-    /// <summary>The map called <paramref name="name"/> (case-insensitive).</summary>
-    public static Colormap Named(string name) => All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"unknown colormap '{name}' (known: {string.Join(", ", All.Select(m => m.Name))})");
-
     private static Colormap FromHex(string name, params string[] colours)
         => new(name, colours.SelectMany(c => { var rgb = Rgb.FromHex(c); return new[] { rgb.R / 255.0, rgb.G / 255.0, rgb.B / 255.0 }; }).ToArray());
 

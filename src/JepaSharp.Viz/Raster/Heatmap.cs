@@ -63,17 +63,4 @@ public static class Heatmap
             if (float.IsNaN(v)) return true;
         return false;
     }
-
-    /// <summary>Minimum and maximum of the non-NaN values (0, 1 when there are none).</summary>
-    public static (double Min, double Max) Range(ReadOnlySpan<float> values)
-    {
-        double min = double.PositiveInfinity, max = double.NegativeInfinity;
-        foreach (float v in values)
-            if (!float.IsNaN(v))
-            {
-                min = Math.Min(min, v);
-                max = Math.Max(max, v);
-            }
-        return double.IsInfinity(min) ? (0, 1) : (min, max);
-    }
 }
