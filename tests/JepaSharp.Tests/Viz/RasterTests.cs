@@ -60,6 +60,23 @@ public class RasterTests : IDisposable
     }
 
     [Fact]
+    public void GifOfASingleColourUsesTheSmallestCodeSizeAndRoundTrips()
+    {
+        var frame = new Canvas(300, 7, new Rgb(12, 200, 99));
+        string path = Path.Combine(folder, "flat.gif");
+        FileOutput.WriteAtomically(path, GifEncoder.Encode([frame], 0));
+        var gif = IndependentDecoder.Gif(path);
+        Assert.Equal(frame.Pixels, gif.Frames.Single().Rgb);
+    }
+
+    [Fact]
+    public void GifRejectsFramesOfDifferentSizes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GifEncoder.Encode([new Canvas(4, 4, Rgb.Black), new Canvas(5, 4, Rgb.Black)], 10));
+        Assert.Contains("5x4", error.Message);
+    }
+
+    [Fact]
     public void ColormapEndpointsAreMatplotlibsPublishedColours()
     {
         Assert.Equal(new Rgb(68, 1, 84), Colormap.Viridis.Map(0));
