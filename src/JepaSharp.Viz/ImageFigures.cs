@@ -119,15 +119,21 @@ public sealed class ImageFigures
         Timed("mask grid", () => MaskFigures.Grid(writer, images, collator, 0, Scale));
         Timed("mask coverage", () => MaskFigures.Coverage(writer, collator, options.CoverageBatches, options.CoverageBatchSize));
         var few = Images(Math.Min(options.AnimationImages, options.MaskImages));
+        MultiBlockMaskCollator? faithful = null;
         try
         {
-            Timed("faithful vs fixed", () => MaskFigures.SamplerComparison(writer, few, collator.Options, options.Seed, 0, Scale,
-                options.CoverageBatches, options.CoverageBatchSize));
+            faithful = new MultiBlockMaskCollator(collator.Options with { Mode = MaskMode.Faithful }, options.Seed);
         }
         catch (ArgumentException e)
         {
-            // The faithful sampler rejects some settings the fixed one accepts (its blocks are smaller); say so instead of failing the set.
+            // The faithful sampler rejects some settings the fixed one accepts (its blocks can be smaller); say so instead of failing the set.
             options.Log?.Invoke($"faithful vs fixed skipped: {e.Message}");
+        }
+        if (faithful is not null)
+        {
+            var fixedSampler = new MultiBlockMaskCollator(collator.Options with { Mode = MaskMode.Fixed }, options.Seed);
+            Timed("faithful vs fixed", () => MaskFigures.SamplerComparison(writer, few, faithful!, fixedSampler, 0, Scale,
+                options.CoverageBatches, options.CoverageBatchSize));
         }
         Timed("mask animation", () => MaskFigures.Animation(writer, few, collator, options.AnimationFrames, Scale));
     }

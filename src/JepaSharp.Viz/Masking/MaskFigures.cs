@@ -62,14 +62,15 @@ public static class MaskFigures
     }
 
     /// <summary>The same images and batch under the faithful and the fixed sampler, each row followed by its target coverage.</summary>
-    public static Figure SamplerComparison(FigureWriter writer, ModelImages images, MaskOptions options, long seed, long batchIndex, int scale,
-        int coverageBatches, int coverageBatchSize)
+    public static Figure SamplerComparison(FigureWriter writer, ModelImages images, MultiBlockMaskCollator faithful, MultiBlockMaskCollator fixedSampler,
+        long batchIndex, int scale, int coverageBatches, int coverageBatchSize)
     {
         var rows = new List<Canvas>();
+        var options = fixedSampler.Options;
         int cell = images.Size * scale / options.GridWidth;
-        foreach (var mode in new[] { MaskMode.Faithful, MaskMode.Fixed })
+        foreach (var collator in new[] { faithful, fixedSampler })
         {
-            var collator = new MultiBlockMaskCollator(options with { Mode = mode }, seed);
+            var mode = collator.Options.Mode;
             var masks = collator.Sample(images.Count, batchIndex);
             var tiles = Enumerable.Range(0, images.Count).Select(i => Masked(images, i, masks, i, scale)).ToList();
             var coverage = MaskCoverage.Measure(collator, coverageBatches, coverageBatchSize);
@@ -83,7 +84,7 @@ public static class MaskFigures
         rows.Add(MaskOverlay.Legend(options.NumPredMasks));
         var figure = Montage.Stacked([TitleStrip("FAITHFUL VS FIXED SAMPLER"), .. rows]);
         return writer.SavePng(figure, "masks_faithful_vs_fixed.png", "Faithful vs fixed mask sampler",
-            $"Batch {batchIndex} (seed {seed}) of the official algorithm with its quirks (top) and the fixed sampler (bottom) over the same images; the last "
+            $"Batch {batchIndex} (seed {fixedSampler.Seed}) of the official algorithm with its quirks (top) and the fixed sampler (bottom) over the same images; the last "
             + $"tile of each row is the per-patch target frequency over {coverageBatches * coverageBatchSize} images. Faithful placement never uses the last patch "
             + "row and column (its bounds are exclusive) and shares one block size per batch.", FigureWriter.Masking);
     }
