@@ -180,7 +180,7 @@ public sealed class ImageFigures
         var pca = Timed("fit PCA", () => PatchPca.Fit(encoded.Tokens, rows, encoded.Dim));
         string fit = $"fit on the {rows} patches of {encoded.Images.Count} images";
         RepresentationFigures.PcaImages(writer, encoded, pca, Enumerable.Range(0, Math.Min(options.PcaImages, encoded.Images.Count)).ToArray(),
-            Shape.GridWidth, Shape.GridHeight, Scale, fit);
+            Shape.GridWidth, Shape.GridHeight, Scale, fit, EncoderName);
         RepresentationFigures.PcaGrid(writer, encoded, pca, Enumerable.Range(0, Math.Min(options.PcaGridImages, encoded.Images.Count)).ToArray(),
             Shape.GridWidth, Shape.GridHeight, Scale, 4);
     }
@@ -190,7 +190,7 @@ public sealed class ImageFigures
         var encoded = Gallery();
         // Queries come after the gallery in the seeded order, so none is its own neighbour.
         var queries = EncodedImages.Encode(Encoder, Images(options.QueryImages, encoded.Images.Count));
-        Timed("neighbours", () => RepresentationFigures.Neighbors(writer, queries, encoded, options.Neighbors, Scale, dataset.ClassNames));
+        Timed("neighbours", () => RepresentationFigures.Neighbors(writer, queries, encoded, options.Neighbors, Scale, dataset.ClassNames, EncoderName));
     }
 
     /// <summary>Prediction error maps and the decoded predictions.</summary>

@@ -9,7 +9,7 @@ public static class RepresentationFigures
         => pca.Colours(encoded.ImageTokens(i), gridW, gridH).Resized(encoded.Images.Size * scale, encoded.Images.Size * scale);
 
     /// <summary>Images <paramref name="shown"/> of <paramref name="encoded"/>: the image, its PCA colours, and each component alone.</summary>
-    public static Figure PcaImages(FigureWriter writer, EncodedImages encoded, PatchPca pca, IReadOnlyList<int> shown, int gridW, int gridH, int scale, string fitDescription)
+    public static Figure PcaImages(FigureWriter writer, EncodedImages encoded, PatchPca pca, IReadOnlyList<int> shown, int gridW, int gridH, int scale, string fitDescription, string encoderName)
     {
         var tiles = new List<Canvas?>();
         foreach (int i in shown)
@@ -27,7 +27,7 @@ public static class RepresentationFigures
             ColumnLabels = ["IMAGE", "PC1-3 AS RGB", $"PC1 {100 * e[0]:0}%", $"PC2 {100 * e[1]:0}%", $"PC3 {100 * e[2]:0}%"],
         });
         return writer.SavePng(grid, "pca_images.png", "PCA of patch features, per image",
-            $"Target-encoder patch features projected on their first three principal components ({fitDescription}); the components drive red, green and "
+            $"Patch features of the {encoderName} encoder projected on their first three principal components ({fitDescription}); the components drive red, green and "
             + $"blue (1st–99th percentile of the fit mapped to 0–255), then each alone in viridis. They explain {100 * e[0]:0.0}%, {100 * e[1]:0.0}% and "
             + $"{100 * e[2]:0.0}% of the patch-feature variance.", FigureWriter.Representations);
     }
@@ -43,7 +43,7 @@ public static class RepresentationFigures
     }
 
     /// <summary>Each query image followed by its <paramref name="k"/> nearest gallery images by cosine similarity of pooled features.</summary>
-    public static Figure Neighbors(FigureWriter writer, EncodedImages queries, EncodedImages gallery, int k, int scale, IReadOnlyList<string> classNames)
+    public static Figure Neighbors(FigureWriter writer, EncodedImages queries, EncodedImages gallery, int k, int scale, IReadOnlyList<string> classNames, string encoderName)
     {
         var results = NearestNeighbors.Search(queries.Pooled, gallery.Pooled, gallery.Dim, k);
         var tiles = new List<Canvas?>();
@@ -72,7 +72,7 @@ public static class RepresentationFigures
         string precision = labelled > 0 ? $" {hits} of {labelled} neighbours ({100.0 * hits / labelled:0}%) share the query's class." : "";
         return writer.SavePng(grid, "neighbors.png", "Nearest-neighbour retrieval",
             $"{queries.Images.Count} query images (left, captioned with their class) and their {k} nearest of {gallery.Images.Count} gallery images by cosine "
-            + $"similarity of mean-pooled target-encoder features (captions). Green frame: same class as the query; orange: another class.{precision}",
+            + $"similarity of mean-pooled {encoderName}-encoder features (captions). Green frame: same class as the query; orange: another class.{precision}",
             FigureWriter.Representations);
     }
 
