@@ -82,7 +82,18 @@ public sealed class Attention : Module
         Proj = Child("proj", new Linear(dim, dim));
     }
 
-    public Tensor Forward(Tensor x) => Proj.Forward(Ops.Attention(Qkv.Forward(x), Heads));
+    public Tensor Forward(Tensor x) => Forward(x, Span<float>.Empty);
+
+    /// <summary>
+    /// Forward that also writes the attention probabilities [B, heads, T, T] into <paramref name="probabilities"/>
+    /// (left alone when empty), recomputed from the same qkv with <see cref="AttentionProbabilities"/>.
+    /// </summary>
+    public Tensor Forward(Tensor x, Span<float> probabilities)
+    {
+        var qkv = Qkv.Forward(x);
+        if (!probabilities.IsEmpty) AttentionProbabilities.Compute(qkv, Heads, probabilities);
+        return Proj.Forward(Ops.Attention(qkv, Heads));
+    }
 
     /// <summary>Forward that also returns the attention probabilities [B, heads, T, T].</summary>
     public Tensor Forward(Tensor x, out Tensor probabilities)
@@ -105,9 +116,12 @@ public sealed class Block : Module
         Mlp = Child("mlp", new Mlp(dim, (int)(dim * mlpRatio)));
     }
 
-    public Tensor Forward(Tensor x)
+    public Tensor Forward(Tensor x) => Forward(x, Span<float>.Empty);
+
+    /// <summary>Forward that also writes the block's attention probabilities [B, heads, T, T] (see <see cref="Attention.Forward(Tensor, Span{float})"/>).</summary>
+    public Tensor Forward(Tensor x, Span<float> attentionProbabilities)
     {
-        x = Ops.Add(x, Attn.Forward(Norm1.Forward(x)));
+        x = Ops.Add(x, Attn.Forward(Norm1.Forward(x), attentionProbabilities));
         return Ops.Add(x, Mlp.Forward(Norm2.Forward(x)));
     }
 }

@@ -99,14 +99,47 @@ public sealed class VisionTransformer : Module
         return Ops.Reshape(pooled!, new Shape(images.Shape[0], lastBlocks * Shape.Dim));
     }
 
-    /// <summary>One block; without gradients its intermediates are freed at once, keeping only the output.</summary>
-    private Tensor ForwardBlock(JepaSharp.Engine.Autograd.Graph graph, int index, Tensor x)
+    /// <summary>
+    /// Inspection pass without gradients: the normal forward's tokens [B, N, D] and, per block, the attention
+    /// probabilities [B, heads, N, N] (softmax(q·kᵀ/√d), see <see cref="AttentionProbabilities"/>).
+    /// </summary>
+    public Tensor ForwardWithAttention(Tensor images, out AttentionMaps attention)
     {
-        if (graph.GradEnabled) return Blocks[index].Forward(x);
+        var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
+        int batch = images.Shape[0];
+        var maps = new float[Blocks.Count][];
+        using (graph.NoGrad())
+        {
+            var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
+            for (int i = 0; i < Blocks.Count; i++)
+            {
+                maps[i] = new float[(long)batch * Shape.Heads * Shape.Tokens * Shape.Tokens];
+                x = ForwardBlock(graph, i, x, maps[i]);
+            }
+            attention = new AttentionMaps(maps, batch, Shape.Heads, Shape.Tokens);
+            return Norm.Forward(x);
+        }
+    }
+
+    /// <summary>One block; without gradients its intermediates are freed at once, keeping only the output.</summary>
+    private Tensor ForwardBlock(JepaSharp.Engine.Autograd.Graph graph, int index, Tensor x, Span<float> attention = default)
+    {
+        if (graph.GradEnabled) return Blocks[index].Forward(x, attention);
         var mark = graph.Checkpoint();
-        return graph.Compact(Blocks[index].Forward(x), mark);
+        return graph.Compact(Blocks[index].Forward(x, attention), mark);
     }
 
     protected override void ResetParameters(Random rng)
         => PositionEmbedding.SinCos2D(PosEmbed.Span, Shape.Dim, Shape.GridHeight, Shape.GridWidth);
+}
+
+/// <summary>
+/// The attention probabilities <see cref="VisionTransformer.ForwardWithAttention"/> saw: per block, [B, Heads, N, N]
+/// row-major (query rows, key columns; every row sums to 1).
+/// </summary>
+public sealed record AttentionMaps(IReadOnlyList<float[]> Probabilities, int Batch, int Heads, int Tokens)
+{
+    /// <summary>Row <paramref name="query"/> of block <paramref name="block"/>, head <paramref name="head"/>, image <paramref name="image"/>.</summary>
+    public ReadOnlySpan<float> Row(int block, int image, int head, int query)
+        => Probabilities[block].AsSpan((int)((((long)image * Heads + head) * Tokens + query) * Tokens), Tokens);
 }
