@@ -94,10 +94,6 @@ public sealed class Attention : Module
         if (!probabilities.IsEmpty) AttentionProbabilities.Compute(qkv, Heads, probabilities);
         return Proj.Forward(Ops.Attention(qkv, Heads));
     }
-
-    /// <summary>Forward that also returns the attention probabilities [B, heads, T, T].</summary>
-    public Tensor Forward(Tensor x, out Tensor probabilities)
-        => Proj.Forward(Ops.Attention(Qkv.Forward(x), Heads, null, out probabilities));
 }
 
 /// <summary>Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)).</summary>
