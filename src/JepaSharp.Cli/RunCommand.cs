@@ -1,7 +1,9 @@
 using System.CommandLine;
+using JepaSharp.Data.Datasets;
 using JepaSharp.Eval;
 using JepaSharp.Jepa.Config;
 using JepaSharp.Jepa.Training;
+using JepaSharp.Viz;
 using JepaSharp.Viz.Reports;
 
 namespace JepaSharp.Cli;
@@ -9,6 +11,9 @@ namespace JepaSharp.Cli;
 /// <summary><c>jepa run</c> (pretrain → evaluate against baselines → report) and <c>jepa report</c>.</summary>
 public static class RunCommand
 {
+    /// <summary>The run directory's figure folder (with its figures.json), which the report gathers.</summary>
+    public const string VizFolder = "viz";
+
     public static Command Create()
     {
         var config = new Option<string>("--config") { DefaultValueFactory = _ => "fmnist-small", Description = "Built-in config or YAML file." };
@@ -39,6 +44,13 @@ public static class RunCommand
             EvalCommands.WriteAtomically(Path.Combine(dir, RunReport.EvaluationFile), evaluation.ToJson());
             foreach (var (name, r) in evaluation.Results)
                 Console.WriteLine($"{name,-12} linear probe {100 * r.LinearProbe.TestAccuracy:F2} %   k-NN {100 * r.Knn.WeightedAccuracy:F2} %   RankMe {r.Collapse.RankMe:F1}");
+
+            Console.Error.WriteLine($"drawing figures of {evaluated} into {Path.Combine(dir, VizFolder)}…");
+            using (var model = TrainedModel.Load(evaluated))
+            {
+                var test = DatasetLocator.Open(Trainer.DatasetName(cfg.Data.Dataset), DatasetSplit.Test, cfg.Data.RootPath);
+                ImageFigures.RenderAll(model, test, Path.Combine(dir, VizFolder), new ImageFigureOptions { Log = message => Console.Error.WriteLine($"  {message}") });
+            }
             Console.WriteLine($"report: {RunReport.Write(dir)}");
             return 0;
         });
