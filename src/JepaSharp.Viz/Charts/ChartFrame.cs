@@ -3,8 +3,8 @@ namespace JepaSharp.Viz.Charts;
 /// <summary>What every chart shares: its size, title, axis labels and scales.</summary>
 public sealed record ChartOptions(string Title, string XLabel = "", string YLabel = "")
 {
-    public int Width { get; init; } = 720;
-    public int Height { get; init; } = 360;
+    public int Width { get; init; } = 880;
+    public int Height { get; init; } = 380;
     public AxisScale XScale { get; init; } = AxisScale.Linear;
     public AxisScale YScale { get; init; } = AxisScale.Linear;
     /// <summary>A second, smaller title line (e.g. the numbers the figure is about).</summary>
@@ -25,7 +25,8 @@ public sealed class ChartFrame
     private const double CharWidth = 6.8, LegendRow = 17;
     private readonly IReadOnlyList<LegendEntry> _legend;
 
-    public ChartFrame(ChartOptions options, Axis x, Axis y, IReadOnlyList<LegendEntry>? legend = null, double reserveRight = 0)
+    /// <param name="yDown">Put the y axis's minimum at the top (image rows), instead of at the bottom.</param>
+    public ChartFrame(ChartOptions options, Axis x, Axis y, IReadOnlyList<LegendEntry>? legend = null, double reserveRight = 0, bool yDown = false)
     {
         Options = options;
         X = x;
@@ -38,7 +39,8 @@ public sealed class ChartFrame
         double bottom = 40 + (options.XLabel.Length > 0 ? 14 : 0);
         Plot = (left, top, options.Width - 16 - legendWidth - reserveRight, options.Height - bottom);
         x.Place(Plot.Left, Plot.Right);
-        y.Place(Plot.Bottom, Plot.Top);
+        if (yDown) y.Place(Plot.Top, Plot.Bottom);
+        else y.Place(Plot.Bottom, Plot.Top);
         DrawAxes();
     }
 

@@ -1,9 +1,9 @@
 namespace JepaSharp.Viz.Charts;
 
 /// <summary>
-/// A grid of values as coloured cells with a colour bar. Cell (r, c) spans x ∈ [x0 + c·dx, x0 + (c+1)·dx] and,
-/// with <see cref="HeatmapOptions.RowsTopDown"/> (images, patch grids), row 0 at the top; otherwise row 0 at the
-/// bottom (y grows upwards, as in plots). Non-finite cells are left blank.
+/// A grid of values as coloured cells with a colour bar. Cell (r, c) spans x ∈ [x0 + c·dx, x0 + (c+1)·dx] and
+/// y ∈ [y0 + r·dy, y0 + (r+1)·dy]; the y axis grows upwards as in plots, or downwards with
+/// <see cref="HeatmapOptions.RowsTopDown"/> (images, patch grids: row 0 at the top). Non-finite cells are left blank.
 /// </summary>
 public static class HeatmapChart
 {
@@ -16,12 +16,12 @@ public static class HeatmapChart
         var finite = values.Cast<double>().Where(double.IsFinite).ToList();
         var (low, high) = heatmap.ColorRange ?? (finite.Count == 0 ? (0, 1) : (finite.Min(), finite.Max()));
         if (high <= low) high = low + 1;
-        var frame = new ChartFrame(options, x, y, reserveRight: 80);
+        var frame = new ChartFrame(options, x, y, reserveRight: 80, yDown: heatmap.RowsTopDown);
         double dx = (heatmap.XRange.Max - heatmap.XRange.Min) / columns, dy = (heatmap.YRange.Max - heatmap.YRange.Min) / rows;
         for (int r = 0; r < rows; r++)
         {
-            int fromBottom = heatmap.RowsTopDown ? rows - 1 - r : r;
-            double y0 = y.ToPixel(heatmap.YRange.Min + (fromBottom + 1) * dy), y1 = y.ToPixel(heatmap.YRange.Min + fromBottom * dy);
+            double ya = y.ToPixel(heatmap.YRange.Min + r * dy), yb = y.ToPixel(heatmap.YRange.Min + (r + 1) * dy);
+            double y0 = Math.Min(ya, yb), y1 = Math.Max(ya, yb);
             for (int c = 0; c < columns; c++)
             {
                 double v = values[r, c];

@@ -4,10 +4,6 @@ namespace JepaSharp.Viz.Charts;
 public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Points, string Color)
 {
     public double Width { get; init; } = 1.6;
-    public double Opacity { get; init; } = 1;
-    public string? Dash { get; init; }
-    /// <summary>False for a faint companion series (e.g. the raw curve under its smoothed one) that needs no legend row.</summary>
-    public bool InLegend { get; init; } = true;
 }
 
 /// <summary>Line charts: each series a polyline, broken where a point cannot be placed (NaN, ±∞, ≤ 0 on a log axis).</summary>
@@ -18,7 +14,7 @@ public static class LineChart
         var x = Axis.Fit(series.SelectMany(s => s.Points).Where(p => Axis.Placeable(p.Y, options.YScale)).Select(p => p.X), options.XScale);
         var y = Axis.Fit(series.SelectMany(s => s.Points).Where(p => Axis.Placeable(p.X, options.XScale)).Select(p => p.Y), options.YScale);
         var legend = series.Count > 1 || series.Any(s => s.Name.Length > 0)
-            ? series.Where(s => s.InLegend).Select(s => new LegendEntry(s.Name, s.Color)).ToList()
+            ? series.Select(s => new LegendEntry(s.Name, s.Color)).ToList()
             : null;
         var frame = new ChartFrame(options, x, y, legend);
         bool any = false;
@@ -32,11 +28,11 @@ public static class LineChart
                     segment.Add((x.ToPixel(px), y.ToPixel(py)));
                     continue;
                 }
-                frame.Svg.Polyline(segment, s.Color, s.Width, s.Opacity, s.Dash);
+                frame.Svg.Polyline(segment, s.Color, s.Width);
                 any |= segment.Count > 0;
                 segment.Clear();
             }
-            frame.Svg.Polyline(segment, s.Color, s.Width, s.Opacity, s.Dash);
+            frame.Svg.Polyline(segment, s.Color, s.Width);
             any |= segment.Count > 0;
         }
         if (!any) frame.NoData();

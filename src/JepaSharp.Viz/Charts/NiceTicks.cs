@@ -16,14 +16,16 @@ public enum AxisScale
 /// </summary>
 public static class NiceTicks
 {
-    /// <summary>The smallest of 1, 2, 5 × 10^k that is at least <paramref name="rough"/>.</summary>
+    /// <summary>
+    /// The step of 1, 2 or 5 × 10^k nearest to <paramref name="rough"/> (Heckbert's rounding: mantissas below 1.5 → 1,
+    /// below 3 → 2, below 7 → 5, else 10), so the tick count stays near the target and little of the axis is empty.
+    /// </summary>
     public static double NiceStep(double rough)
     {
         if (!(rough > 0) || !double.IsFinite(rough)) throw new ArgumentOutOfRangeException(nameof(rough), rough, "a tick step must be positive and finite");
         double decade = Math.Pow(10, Math.Floor(Math.Log10(rough)));
-        foreach (double m in (ReadOnlySpan<double>)[1, 2, 5, 10])
-            if (m * decade >= rough * (1 - 1e-9)) return m * decade;
-        return 10 * decade;
+        double mantissa = rough / decade;
+        return decade * (mantissa < 1.5 ? 1 : mantissa < 3 ? 2 : mantissa < 7 ? 5 : 10);
     }
 
     /// <summary>Ticks of a linear axis over [min, max] with about <paramref name="target"/> intervals; the first tick ≤ min, the last ≥ max.</summary>
@@ -38,8 +40,9 @@ public static class NiceTicks
         double step = NiceStep((max - min) / Math.Max(1, target));
         double first = Math.Floor(min / step + 1e-9), last = Math.Ceiling(max / step - 1e-9);
         var ticks = new double[(int)(last - first) + 1];
-        // Multiplying the integer index (not accumulating) keeps 0.1 + 0.2 noise out of the labels.
-        for (int i = 0; i < ticks.Length; i++) ticks[i] = Math.Round((first + i) * step, 12);
+        // k / (1/step) with both exact integers is the double nearest to k·step (3 / 10 = 0.3, unlike 3 * 0.1).
+        double inverse = step < 1 ? Math.Round(1 / step) : 0;
+        for (int i = 0; i < ticks.Length; i++) ticks[i] = step < 1 ? (first + i) / inverse : (first + i) * step;
         return ticks;
     }
 
@@ -63,27 +66,30 @@ public static class NiceTicks
         return [.. ticks];
     }
 
-    /// <summary>Labels for ticks: as few decimals as the step needs, scientific notation for very large or small magnitudes.</summary>
+    /// <summary>
+    /// Labels for ticks: as many decimals as the step needs; for magnitudes ≥ 1e5 or steps below 1e-3, one shared
+    /// power of ten with as many mantissa digits as the step needs (so neighbouring labels never coincide).
+    /// </summary>
     public static string[] Labels(IReadOnlyList<double> ticks, AxisScale scale)
     {
+        if (scale == AxisScale.Log)
+            return [.. ticks.Select(t => Math.Abs(t) >= 1e5 || Math.Abs(t) < 1e-3 ? Scientific(t, Exponent(t), 0) : t.ToString("0.###", CultureInfo.InvariantCulture))];
         double largest = ticks.Max(t => Math.Abs(t));
-        double smallestNonZero = ticks.Where(t => t != 0).Select(Math.Abs).DefaultIfEmpty(1).Min();
-        bool scientific = largest >= 1e5 || smallestNonZero < 1e-3;
-        if (scale == AxisScale.Log || scientific)
-            return [.. ticks.Select(t => scientific ? Scientific(t) : t.ToString("0.###", CultureInfo.InvariantCulture))];
         double step = ticks.Count > 1 ? Math.Abs(ticks[1] - ticks[0]) : Math.Max(largest, 1);
-        int decimals = Math.Clamp(-(int)Math.Floor(Math.Log10(step) + 1e-9), 0, 10);
-        return [.. ticks.Select(t => t.ToString("F" + decimals, CultureInfo.InvariantCulture))];
+        int stepExponent = Exponent(step);
+        if (largest >= 1e5 || step < 1e-3)
+        {
+            int exponent = Exponent(largest);
+            return [.. ticks.Select(t => Scientific(t, exponent, Math.Clamp(exponent - stepExponent, 0, 12)))];
+        }
+        string format = "F" + Math.Max(0, -stepExponent);
+        return [.. ticks.Select(t => t.ToString(format, CultureInfo.InvariantCulture))];
     }
 
-    private static string Scientific(double value)
-    {
-        if (value == 0) return "0";
-        int exponent = (int)Math.Floor(Math.Log10(Math.Abs(value)) + 1e-9);
-        double mantissa = Math.Round(value / Math.Pow(10, exponent), 3);
-        string m = mantissa.ToString("0.###", CultureInfo.InvariantCulture);
-        return m == "1" ? $"1e{exponent}" : m == "-1" ? $"-1e{exponent}" : $"{m}e{exponent}";
-    }
+    private static int Exponent(double value) => value == 0 ? 0 : (int)Math.Floor(Math.Log10(Math.Abs(value)) + 1e-9);
+
+    private static string Scientific(double value, int exponent, int digits) =>
+        value == 0 ? "0" : $"{(value / Math.Pow(10, exponent)).ToString("F" + digits, CultureInfo.InvariantCulture)}e{exponent}";
 
     private static void RequireRange(double min, double max)
     {

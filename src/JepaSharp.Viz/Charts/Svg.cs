@@ -23,8 +23,8 @@ public sealed class Svg
     public double Width { get; }
     public double Height { get; }
 
-    public void Line(double x1, double y1, double x2, double y2, string stroke, double width = 1, string? dash = null) =>
-        Append($"<line x1=\"{N(x1)}\" y1=\"{N(y1)}\" x2=\"{N(x2)}\" y2=\"{N(y2)}\" stroke=\"{stroke}\" stroke-width=\"{N(width)}\"{Dash(dash)}/>");
+    public void Line(double x1, double y1, double x2, double y2, string stroke, double width = 1) =>
+        Append($"<line x1=\"{N(x1)}\" y1=\"{N(y1)}\" x2=\"{N(x2)}\" y2=\"{N(y2)}\" stroke=\"{stroke}\" stroke-width=\"{N(width)}\"/>");
 
     /// <summary>A rectangle; <paramref name="tooltip"/> becomes a hover title.</summary>
     public void Rect(double x, double y, double width, double height, string fill, string? stroke = null, double opacity = 1, string? tooltip = null)
@@ -40,17 +40,17 @@ public sealed class Svg
         Append($"<circle cx=\"{N(cx)}\" cy=\"{N(cy)}\" r=\"{N(r)}\" fill=\"{fill}\"{(opacity < 1 ? $" fill-opacity=\"{N2(opacity)}\"" : "")}/>");
 
     /// <summary>One polyline through the points; callers split it where a point could not be drawn.</summary>
-    public void Polyline(IReadOnlyList<(double X, double Y)> points, string stroke, double width = 1.5, double opacity = 1, string? dash = null)
+    public void Polyline(IReadOnlyList<(double X, double Y)> points, string stroke, double width = 1.5)
     {
         if (points.Count == 0) return;
         if (points.Count == 1)
         {
-            Circle(points[0].X, points[0].Y, width, stroke, opacity);
+            Circle(points[0].X, points[0].Y, width, stroke);
             return;
         }
         Append("<polyline fill=\"none\" stroke-linejoin=\"round\" points=\"");
         for (int i = 0; i < points.Count; i++) Append($"{(i > 0 ? " " : "")}{N(points[i].X)},{N(points[i].Y)}");
-        Append($"\" stroke=\"{stroke}\" stroke-width=\"{N(width)}\"{(opacity < 1 ? $" stroke-opacity=\"{N2(opacity)}\"" : "")}{Dash(dash)}/>");
+        Append($"\" stroke=\"{stroke}\" stroke-width=\"{N(width)}\"/>");
     }
 
     public void Text(double x, double y, string text, string anchor = "start", double size = 12, bool bold = false, double rotate = 0, string fill = "#222")
@@ -76,8 +76,6 @@ public sealed class Svg
     public static string N(double value) => Math.Round(value, 1).ToString("0.#", CultureInfo.InvariantCulture);
 
     private static string N2(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
-
-    private static string Dash(string? dash) => dash == null ? "" : $" stroke-dasharray=\"{dash}\"";
 
     public static string Escape(string text) => WebUtility.HtmlEncode(text);
 

@@ -25,7 +25,7 @@ public static class TrainingPlots
         var finiteLoss = loss.Where(p => double.IsFinite(p.Y) && p.Y > 0).Select(p => p.Y).ToList();
         bool logLoss = finiteLoss.Count > 0 && finiteLoss.Max() / finiteLoss.Min() > 20;
         Add("training-loss.svg", LineChart.Render(new ChartOptions("Training loss", "step", "loss") { YScale = logLoss ? AxisScale.Log : AxisScale.Linear },
-            [new Series("raw", loss, "#1f77b4") { Width = 1, Opacity = 0.3 }, new Series($"smoothed (EMA β = {beta:0.###})", TrainingLog.Smooth(loss, beta), "#1f77b4") { Width = 2 }]),
+            [new Series("raw", loss, "#a6c8e4") { Width = 1 }, new Series($"smoothed (EMA β = {beta:0.###})", TrainingLog.Smooth(loss, beta), "#1f77b4") { Width = 2 }]),
             "Training loss", $"The I-JEPA regression loss of every step (faint) and its bias-corrected exponential moving average (β = {beta:0.###}){(logLoss ? ", log scale" : "")}.");
 
         var schedules = new[] { ("lr", "learning rate", "#2ca02c"), ("wd", "weight decay", "#9467bd"), ("momentum", "EMA momentum", "#ff7f0e") }
@@ -40,7 +40,7 @@ public static class TrainingPlots
         {
             var norm = TrainingLog.Curve(log.Steps, "grad_norm");
             Add("training-grad-norm.svg", LineChart.Render(new ChartOptions("Gradient norm", "step", "‖g‖ (log scale)") { YScale = AxisScale.Log },
-                [new Series("raw", norm, "#8c564b") { Width = 1, Opacity = 0.3 }, new Series("smoothed", TrainingLog.Smooth(norm, beta), "#8c564b") { Width = 2 }]),
+                [new Series("raw", norm, "#d4bcb6") { Width = 1 }, new Series("smoothed", TrainingLog.Smooth(norm, beta), "#8c564b") { Width = 2 }]),
                 "Gradient norm", "Global L2 norm of the context encoder's and predictor's gradients before clipping, per step.");
         }
 
