@@ -1,7 +1,9 @@
 using System.CommandLine;
+using JepaSharp.Data.Datasets;
 using JepaSharp.Eval;
 using JepaSharp.Jepa.Config;
 using JepaSharp.Jepa.Training;
+using JepaSharp.Viz;
 using JepaSharp.Viz.Reports;
 
 namespace JepaSharp.Cli;
@@ -45,11 +47,22 @@ public static class RunCommand
 
     public static Command Report()
     {
-        var run = new Option<string>("--run") { Required = true, Description = "Run directory (metrics.jsonl, optional eval.json)." };
-        var cmd = new Command("report", "(Re)write report.html of a run directory from its metrics and evaluation.") { run };
+        var run = new Option<string>("--run") { Required = true, Description = "Run directory (metrics.jsonl, optional evals.jsonl, eval.json and viz/figures.json)." };
+        var plots = new Option<bool>("--plots") { Description = "First draw the standard chart set (jepa viz plots) from the latest checkpoint and the test split into RUN/viz." };
+        var cmd = new Command("report", "(Re)write report.html of a run directory: summary, training dynamics, evaluation and every figure in RUN/viz/figures.json, as one self-contained file.")
+        {
+            run, plots,
+        };
         cmd.SetAction(parse =>
         {
-            Console.WriteLine(RunReport.Write(parse.GetValue(run)!));
+            string dir = parse.GetValue(run)!;
+            if (parse.GetValue(plots))
+            {
+                using var model = TrainedModel.Load(dir);
+                var dataset = DatasetLocator.Open(Trainer.DatasetName(model.Config.Data.Dataset), DatasetSplit.Test, model.Config.Data.RootPath);
+                PlotFigures.RenderAll(dir, model, dataset, Path.Combine(dir, RunReport.FiguresFolder), new PlotFigureOptions { Log = message => Console.Error.WriteLine($"  {message}") });
+            }
+            Console.WriteLine(RunReport.Write(dir));
             return 0;
         });
         return cmd;
