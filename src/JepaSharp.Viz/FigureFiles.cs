@@ -11,4 +11,12 @@ public static class FigureFiles
         File.WriteAllText(temp, text);
         File.Move(temp, path, overwrite: true);
     }
+
+    /// <summary>Writes a figure's SVG into <paramref name="outDir"/> and records it in the folder's figures.json.</summary>
+    public static Figure Save(string outDir, Figure figure, string svg)
+    {
+        WriteText(Path.Combine(outDir, figure.File), svg);
+        FigureManifest.Open(outDir).Add(figure);
+        return figure;
+    }
 }

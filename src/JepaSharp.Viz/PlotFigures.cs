@@ -74,7 +74,7 @@ public static class PlotFigures
     public static IReadOnlyList<Figure> Health(FeatureSet features, string what, string outDir)
     {
         var data = EmbeddingHealthData.Of(features);
-        return [Record(outDir, "embedding-health.svg", EmbeddingHealth.Render(data), new Figure("embedding-health.svg", "Embedding health", EmbeddingHealth.Caption(data, what), EmbeddingsSection))];
+        return [FigureFiles.Save(outDir, new Figure("embedding-health.svg", "Embedding health", EmbeddingHealth.Caption(data, what), EmbeddingsSection), EmbeddingHealth.Render(data))];
     }
 
     /// <summary>One map per method of the features (scaled to unit length, so distances rank like cosine similarity), coloured by class.</summary>
@@ -104,8 +104,8 @@ public static class PlotFigures
             {
                 Width = 820, Height = 600, Subtitle = $"{what}; trustworthiness@10 = {trust:F3}",
             }, x, y, features.Labels, names);
-            figures.Add(Record(outDir, file, svg, new Figure(file, $"{title} embedding map",
-                $"{what}, mapped to 2-D by {caption}, coloured by class. Trustworthiness@10 = {trust:F3} (1 = every map neighbour is a true neighbour).", RepresentationsSection)));
+            figures.Add(FigureFiles.Save(outDir, new Figure(file, $"{title} embedding map",
+                $"{what}, mapped to 2-D by {caption}, coloured by class. Trustworthiness@10 = {trust:F3} (1 = every map neighbour is a true neighbour).", RepresentationsSection), svg));
         }
         return figures;
     }
@@ -129,22 +129,14 @@ public static class PlotFigures
             ColorLabel = "log₁₀ loss",
             Markers = [(0, 0, "checkpoint")],
         });
-        const string file = "training-loss-landscape.svg";
-        return [Record(outDir, file, svg, new Figure(file, "Loss landscape",
+        return [FigureFiles.Save(outDir, new Figure("training-loss-landscape.svg", "Loss landscape",
             $"I-JEPA loss (log₁₀) of the context encoder and predictor at θ + α·d₁ + β·d₂ on a {options.Resolution}×{options.Resolution} grid, d₁ and d₂ random "
             + $"filter-normalised directions (Li et al. 2018; 1-D parameters unperturbed), the target encoder fixed, on {options.Batches} fixed batch(es) of {options.BatchSize} "
-            + $"{dataset.Name} images with fixed masks. A sharp bowl means a narrow minimum.", TrainingPlots.Section))];
+            + $"{dataset.Name} images with fixed masks. A sharp bowl means a narrow minimum.", TrainingPlots.Section), svg)];
     }
 
     private static string Describe(IImageDataset dataset, FeatureSet features, PlotFigureOptions options) =>
         $"{features.Count:N0} {dataset.Name} images, {options.Encoder.ToString().ToLowerInvariant()}-encoder features ({features.Dimension}-D)";
-
-    private static Figure Record(string outDir, string file, string svg, Figure figure)
-    {
-        FigureFiles.WriteText(Path.Combine(outDir, file), svg);
-        FigureManifest.Open(outDir).Add(figure);
-        return figure;
-    }
 
     private static T Timed<T>(PlotFigureOptions options, string what, Func<T> work)
     {

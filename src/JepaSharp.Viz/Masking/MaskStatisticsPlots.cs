@@ -45,15 +45,8 @@ public static class MaskStatisticsPlots
             return string.Create(CultureInfo.InvariantCulture, $"{s.Name}: {m.MeanKeepEnc:F1} context and {m.MeanKeepPred:F1} target patches kept per mask, {m.MeanContextBeforeTruncation:F1} context before truncation, ratio {m.ContextTargetRatio:F2}");
         }));
 
-        var manifest = FigureManifest.Open(outDir);
         var figures = new List<Figure>();
-        void Add(string file, string svg, string title, string caption)
-        {
-            FigureFiles.WriteText(Path.Combine(outDir, file), svg);
-            var figure = new Figure(file, title, caption, Section);
-            manifest.Add(figure);
-            figures.Add(figure);
-        }
+        void Add(string file, string svg, string title, string caption) => figures.Add(FigureFiles.Save(outDir, new Figure(file, title, caption, Section), svg));
 
         Add("mask-block-sizes.svg", ChartGrid.Compose(
             [

@@ -11,14 +11,7 @@ public static class TrainingPlots
     public static IReadOnlyList<Figure> Render(TrainingLog log, string outDir)
     {
         var figures = new List<Figure>();
-        var manifest = FigureManifest.Open(outDir);
-        void Add(string file, string svg, string title, string caption)
-        {
-            FigureFiles.WriteText(Path.Combine(outDir, file), svg);
-            var figure = new Figure(file, title, caption, Section);
-            manifest.Add(figure);
-            figures.Add(figure);
-        }
+        void Add(string file, string svg, string title, string caption) => figures.Add(FigureFiles.Save(outDir, new Figure(file, title, caption, Section), svg));
 
         var loss = TrainingLog.Curve(log.Steps, "loss");
         double beta = SmoothingWeight(loss.Count);
