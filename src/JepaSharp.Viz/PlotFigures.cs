@@ -66,7 +66,7 @@ public static class PlotFigures
     public static FeatureSet Features(TrainedModel model, IImageDataset dataset, PlotFigureOptions options)
     {
         if (dataset.ClassCount == 0) throw new ArgumentException($"{dataset.Name} has no labels; embedding maps and health need a labelled dataset");
-        if (options.Count < 10) throw new ArgumentOutOfRangeException(nameof(options), options.Count, "embedding figures need at least 10 images");
+        if (options.Count < 50) throw new ArgumentOutOfRangeException(nameof(options), options.Count, "embedding figures need at least 50 images (--count)");
         IImageDataset subset = options.Count < dataset.Count ? new SubsetDataset(dataset, options.Count) : dataset;
         return FeatureExtractor.Extract(model, subset, new FeatureOptions { Encoder = options.Encoder });
     }

@@ -168,7 +168,8 @@ public static class Umap
                 double dx = y[2 * j] - y[2 * k], dy = y[2 * j + 1] - y[2 * k + 1], d2 = dx * dx + dy * dy;
                 if (d2 > 0)
                 {
-                    double coefficient = -2 * a * b * Math.Pow(d2, b - 1) / (a * Math.Pow(d2, b) + 1);
+                    double power = Math.Pow(d2, b);
+                    double coefficient = -2 * a * b * (power / d2) / (a * power + 1);
                     double gx = Clip(coefficient * dx) * alpha, gy = Clip(coefficient * dy) * alpha;
                     y[2 * j] += gx;
                     y[2 * j + 1] += gy;
