@@ -23,7 +23,7 @@ public static class EmbeddingQuality
                 distance[j] = j == i ? double.NegativeInfinity : original.SquaredDistance(i, j);
                 order[j] = j;
             }
-            Array.Sort(order, (x, y) => distance[x] != distance[y] ? distance[x].CompareTo(distance[y]) : x.CompareTo(y));
+            Array.Sort(distance, order);
             // order[0] is i itself, so order[r] is the point of rank r.
             for (int r = 0; r < n; r++) rank[order[r]] = r;
             double sum = 0;

@@ -56,7 +56,7 @@ public sealed class PointSet
     }
 }
 
-/// <summary>The k nearest other points of each point (Euclidean), ascending by distance, ties by index: exact, O(n²·d) on all cores.</summary>
+/// <summary>The k nearest other points of each point (Euclidean), ascending by distance, ties in a fixed order: exact, O(n²·d) on all cores.</summary>
 public sealed class NeighborGraph
 {
     private NeighborGraph(int count, int k, int[] indices, double[] distances)
@@ -88,12 +88,12 @@ public sealed class NeighborGraph
                 d[j] = j == i ? double.PositiveInfinity : points.SquaredDistance(i, j);
                 order[j] = j;
             }
-            // Sorting by (distance, index) keeps equal distances in a fixed order.
-            Array.Sort(order, (a, b) => d[a] != d[b] ? d[a].CompareTo(d[b]) : a.CompareTo(b));
+            // Sorting keys with their indices needs no comparison delegate; equal distances still land in a fixed order.
+            Array.Sort(d, order);
             for (int m = 0; m < k; m++)
             {
                 indices[i * k + m] = order[m];
-                distances[i * k + m] = Math.Sqrt(d[order[m]]);
+                distances[i * k + m] = Math.Sqrt(d[m]);
             }
             return scratch;
         }, _ => { });
