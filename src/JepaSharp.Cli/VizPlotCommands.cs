@@ -34,9 +34,15 @@ public static class VizPlotCommands
         public Option<int> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the random parts (UMAP sampling, landscape directions, masks)." };
         public Option<EncoderChoice> Encoder { get; } = new("--encoder") { DefaultValueFactory = _ => EncoderChoice.Target, Description = "target (EMA) or context encoder features." };
 
-        public Command Add(Command command)
+        /// <param name="features">Whether the kind extracts features (--count images, --encoder); the landscape does not.</param>
+        public Command Add(Command command, bool features = true)
         {
-            foreach (var option in new Option[] { Checkpoint, Dataset, Split, Root, Count, Out, Seed, Encoder }) command.Options.Add(option);
+            foreach (var option in new Option[] { Checkpoint, Dataset, Split, Root, Out, Seed }) command.Options.Add(option);
+            if (features)
+            {
+                command.Options.Add(Count);
+                command.Options.Add(Encoder);
+            }
             return command;
         }
 
@@ -123,7 +129,7 @@ public static class VizPlotCommands
         var cmd = common.Add(new Command("landscape", "2-D loss landscape around a checkpoint along two filter-normalised random directions (Li et al. 2018), as a heatmap (SVG).")
         {
             resolution, span, batches, batchSize,
-        });
+        }, features: false);
         cmd.SetAction(parse => WithModel(parse, common, (model, dataset, options, outDir) => PlotFigures.Landscape(model, dataset, outDir, new LandscapeOptions
         {
             Resolution = parse.GetValue(resolution), Span = parse.GetValue(span), Batches = parse.GetValue(batches), BatchSize = parse.GetValue(batchSize), Seed = parse.GetValue(common.Seed),
