@@ -11,8 +11,6 @@ namespace JepaSharp.Cli;
 /// <summary><c>jepa run</c> (pretrain → evaluate against baselines → report) and <c>jepa report</c>.</summary>
 public static class RunCommand
 {
-    /// <summary>The run directory's figure folder (with its figures.json), which the report gathers.</summary>
-    public const string VizFolder = "viz";
 
     public static Command Create()
     {
@@ -45,25 +43,38 @@ public static class RunCommand
             foreach (var (name, r) in evaluation.Results)
                 Console.WriteLine($"{name,-12} linear probe {100 * r.LinearProbe.TestAccuracy:F2} %   k-NN {100 * r.Knn.WeightedAccuracy:F2} %   RankMe {r.Collapse.RankMe:F1}");
 
-            Console.Error.WriteLine($"drawing figures of {evaluated} into {Path.Combine(dir, VizFolder)}…");
-            using (var model = TrainedModel.Load(evaluated))
-            {
-                var test = DatasetLocator.Open(Trainer.DatasetName(cfg.Data.Dataset), DatasetSplit.Test, cfg.Data.RootPath);
-                ImageFigures.RenderAll(model, test, Path.Combine(dir, VizFolder), new ImageFigureOptions { Log = message => Console.Error.WriteLine($"  {message}") });
-            }
+            DrawFigures(dir, evaluated);
             Console.WriteLine($"report: {RunReport.Write(dir)}");
             return 0;
         });
         return cmd;
     }
 
+    /// <summary>The standard image and chart figures of a checkpoint over its dataset's test split, into RUN/viz.</summary>
+    private static void DrawFigures(string runDir, string checkpoint)
+    {
+        string outDir = Path.Combine(runDir, RunReport.FiguresFolder);
+        Console.Error.WriteLine($"drawing figures of {checkpoint} into {outDir}…");
+        using var model = TrainedModel.Load(checkpoint);
+        var test = DatasetLocator.Open(Trainer.DatasetName(model.Config.Data.Dataset), DatasetSplit.Test, model.Config.Data.RootPath);
+        Action<string> log = message => Console.Error.WriteLine($"  {message}");
+        ImageFigures.RenderAll(model, test, outDir, new ImageFigureOptions { Log = log });
+        PlotFigures.RenderAll(runDir, model, test, outDir, new PlotFigureOptions { Log = log });
+    }
+
     public static Command Report()
     {
-        var run = new Option<string>("--run") { Required = true, Description = "Run directory (metrics.jsonl, optional eval.json)." };
-        var cmd = new Command("report", "(Re)write report.html of a run directory from its metrics and evaluation.") { run };
+        var run = new Option<string>("--run") { Required = true, Description = "Run directory (metrics.jsonl, optional evals.jsonl, eval.json and viz/figures.json)." };
+        var figures = new Option<bool>("--figures") { Description = "First draw the standard figure set (jepa viz images + plots) of the best (else latest) checkpoint over the test split into RUN/viz." };
+        var cmd = new Command("report", "(Re)write report.html of a run directory: summary, training dynamics, evaluation and every figure in RUN/viz/figures.json, as one self-contained file.")
+        {
+            run, figures,
+        };
         cmd.SetAction(parse =>
         {
-            Console.WriteLine(RunReport.Write(parse.GetValue(run)!));
+            string dir = parse.GetValue(run)!;
+            if (parse.GetValue(figures)) DrawFigures(dir, Checkpoints.Best(dir) ?? dir);
+            Console.WriteLine(RunReport.Write(dir));
             return 0;
         });
         return cmd;

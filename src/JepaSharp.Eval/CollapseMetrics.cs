@@ -46,8 +46,43 @@ public sealed record CollapseMetrics(int SampleCount, int Dimension, double Mean
         return ComputeChecked(features, count, dimension);
     }
 
+    /// <summary>
+    /// The singular values of the L2-normalised (uncentred) N × D feature matrix, largest first: the spectrum
+    /// whose entropy <see cref="RankMe"/> summarises. D values (zeros included).
+    /// </summary>
+    public static double[] SingularValues(FeatureSet features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var (g, _) = Gram(features.Features, features.Count, features.Dimension);
+        return [.. SymmetricEigenvalues(g).Select(l => Math.Sqrt(Math.Max(l, 0))).OrderDescending()];
+    }
+
     /// <summary>The metrics of features whose shape and values were already checked.</summary>
-    private static unsafe CollapseMetrics ComputeChecked(float[] features, int count, int dimension)
+    private static CollapseMetrics ComputeChecked(float[] features, int count, int dimension)
+    {
+        var (g, mean) = Gram(features, count, dimension);
+        var covariance = new double[dimension, dimension];
+        double meanStd = 0, totalVariance = 0, meanSquaredNorm = 0;
+        for (int i = 0; i < dimension; i++)
+        {
+            meanSquaredNorm += g[i, i] / count;
+            for (int j = 0; j < dimension; j++) covariance[i, j] = g[i, j] / count - mean[i] * mean[j];
+            double variance = Math.Max(covariance[i, i], 0);
+            meanStd += Math.Sqrt(variance);
+            totalVariance += variance;
+        }
+        meanStd /= dimension;
+
+        double rankMe = EffectiveRank(SymmetricEigenvalues(g));
+        // The covariance is E[x̂x̂ᵀ] − μμᵀ, so when the rows barely vary it is cancellation noise of relative size ~1e-14;
+        // variance that small means the rows are identical to float precision: complete collapse.
+        bool hasVariance = totalVariance > 1e-12 * meanSquaredNorm;
+        double topFraction = hasVariance ? Math.Clamp(SymmetricEigenvalues(covariance).Max() / totalVariance, 0, 1) : 1;
+        return new CollapseMetrics(count, dimension, meanStd, rankMe, topFraction);
+    }
+
+    /// <summary>Σ x̂x̂ᵀ (D × D) and the mean of the L2-normalised rows x̂, accumulated in double on all cores.</summary>
+    private static unsafe (double[,] Gram, double[] Mean) Gram(float[] features, int count, int dimension)
     {
         var pool = WorkerPool.Shared;
         int parts = Math.Max(1, Math.Min(pool.Threads, count / RowsPerUpdate));
@@ -82,25 +117,7 @@ public sealed record CollapseMetrics(int SampleCount, int Dimension, double Mean
             mean[i] /= count;
             for (int j = 0; j < i; j++) g[i, j] = g[j, i];
         }
-
-        var covariance = new double[dimension, dimension];
-        double meanStd = 0, totalVariance = 0, meanSquaredNorm = 0;
-        for (int i = 0; i < dimension; i++)
-        {
-            meanSquaredNorm += g[i, i] / count;
-            for (int j = 0; j < dimension; j++) covariance[i, j] = g[i, j] / count - mean[i] * mean[j];
-            double variance = Math.Max(covariance[i, i], 0);
-            meanStd += Math.Sqrt(variance);
-            totalVariance += variance;
-        }
-        meanStd /= dimension;
-
-        double rankMe = EffectiveRank(SymmetricEigenvalues(g));
-        // The covariance is E[x̂x̂ᵀ] − μμᵀ, so when the rows barely vary it is cancellation noise of relative size ~1e-14;
-        // variance that small means the rows are identical to float precision: complete collapse.
-        bool hasVariance = totalVariance > 1e-12 * meanSquaredNorm;
-        double topFraction = hasVariance ? Math.Clamp(SymmetricEigenvalues(covariance).Max() / totalVariance, 0, 1) : 1;
-        return new CollapseMetrics(count, dimension, meanStd, rankMe, topFraction);
+        return (g, mean);
     }
 
     private static double[] SymmetricEigenvalues(double[,] matrix)

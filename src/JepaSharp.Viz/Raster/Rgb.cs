@@ -6,6 +6,9 @@ public readonly record struct Rgb(byte R, byte G, byte B)
     public static Rgb Black => new(0, 0, 0);
     public static Rgb White => new(255, 255, 255);
 
+    /// <summary>The colour as <c>#rrggbb</c> (SVG and CSS).</summary>
+    public string ToHex() => $"#{R:x2}{G:x2}{B:x2}";
+
     /// <summary>A colour written as <c>#rrggbb</c>.</summary>
     public static Rgb FromHex(string hex)
     {
