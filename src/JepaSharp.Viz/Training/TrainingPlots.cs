@@ -51,8 +51,8 @@ public static class TrainingPlots
                 .Where(a => log.Evals.Any(e => e.Fields.ContainsKey(a.Item1)))
                 .Select(a => new Series(a.Item2, TrainingLog.Curve(log.Evals, a.Item1, 100), a.Item3) { Width = 2 }).ToList();
             if (accuracy.Count > 0)
-                Add("training-eval-accuracy.svg", LineChart.Render(new ChartOptions("Probe accuracy during training", "step", "test accuracy (%)"), accuracy),
-                    "Probe accuracy over checkpoints", "Linear-probe and k-NN accuracy of the frozen encoder at each evaluation during training (evals.jsonl).");
+                Add("training-eval-accuracy.svg", LineChart.Render(new ChartOptions("Probe accuracy during training", "step", "held-out accuracy (%)"), accuracy),
+                    "Probe accuracy over checkpoints", "Linear-probe and k-NN accuracy of the frozen target encoder at each evaluation during training, fitted and scored on disjoint parts of a training-split slice (evals.jsonl; the test split is never used to pick checkpoints).");
             if (log.Evals.Any(e => e.Fields.ContainsKey("rankme")))
                 Add("training-eval-rank.svg", LineChart.Render(new ChartOptions("Effective rank during training", "step", "RankMe"),
                     [new Series("RankMe", TrainingLog.Curve(log.Evals, "rankme"), "#2ca02c") { Width = 2 }]),
