@@ -80,6 +80,7 @@ public sealed class FixtureFilesTests
             Case(loss, [("pred", [4, 9]), ("target", [4, 9])], Scalar, ["pred", "target"]);
         Case("cross_entropy", [("logits", [8, 10]), ("labels", [8])], Scalar, ["logits"]);
         Case("attention", [("qkv", [2, 7, 48])], [2, 7, 16], ["qkv"]);
+        Case("variance_covariance", [("z", [3, 5, 6])], Scalar, ["z"]);
         AssertContents(file, expected, name => name == "cross_entropy.labels" ? "I64" : "F32");
 
         Assert.Equal("1e-06", file.Metadata["layernorm.affine_eps1e-6.eps"]);
