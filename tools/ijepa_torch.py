@@ -386,6 +386,17 @@ class Trainer:
         kind, beta = opt.get("loss", "smooth_l1"), opt.get("smooth_l1_beta", 1.0)
         self.loss_fn = {"smooth_l1": lambda z, h: F.smooth_l1_loss(z, h, beta=beta),
                         "l2": F.mse_loss, "l1": F.l1_loss}[kind]
+        # JepaSharp's optional VICReg terms on the context encoder's outputs (tokens or per-image means).
+        self.var_weight, self.cov_weight = opt.get("var_weight", 0.0), opt.get("cov_weight", 0.0)
+        self.reg_pooled = opt.get("reg_samples", "tokens") == "pooled"
+
+    def variance_covariance(self, x):
+        x = (x.mean(1) if self.reg_pooled else x).reshape(-1, x.size(-1))
+        c = x - x.mean(0)
+        std = torch.sqrt(c.var(0) + 1e-4)
+        cov = c.T @ c / (x.size(0) - 1)
+        off = cov - torch.diag(torch.diag(cov))
+        return self.var_weight * torch.relu(1 - std).mean() + self.cov_weight * (off ** 2).sum() / x.size(1)
 
     def step(self, imgs):
         """One iteration of the official loop; returns (loss, K_enc, K_pred)."""
@@ -399,8 +410,11 @@ class Trainer:
             h = self.target_encoder(imgs)
             h = F.layer_norm(h, (h.size(-1),), eps=self.target_eps)
             h = repeat_interleave_batch(apply_masks(h, masks_pred), len(imgs), repeat=len(masks_enc))
-        z = self.predictor(self.encoder(imgs, masks_enc), masks_enc, masks_pred)
+        context = self.encoder(imgs, masks_enc)
+        z = self.predictor(context, masks_enc, masks_pred)
         loss = self.loss_fn(z, h)
+        if self.var_weight or self.cov_weight:
+            loss = loss + self.variance_covariance(context)
         loss.backward()
         self.optimizer.step()
         self.optimizer.zero_grad()
