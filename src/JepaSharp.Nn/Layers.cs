@@ -64,7 +64,7 @@ public sealed class Mlp : Module
         Fc2 = Child("fc2", new Linear(hidden, dim));
     }
 
-    public Tensor Forward(Tensor x) => Fc2.Forward(Ops.Gelu(Fc1.Forward(x)));
+    public Tensor Forward(Tensor x) => Ops.GeluLinear(Fc1.Forward(x), Fc2.Weight, Fc2.Bias);
 }
 
 /// <summary>Multi-head self-attention: one <c>qkv</c> Linear (D → 3D), the fused attention core, <c>proj</c> (D → D).</summary>

@@ -137,6 +137,19 @@ public sealed unsafe class Graph : IDisposable
         return kept;
     }
 
+    /// <summary>
+    /// Temporary floats for the duration of one op: call <see cref="EndTemporary"/> with the returned mark before
+    /// creating any tensor or gradient buffer that must outlive the op. Used by ops that recompute an intermediate
+    /// instead of saving it.
+    /// </summary>
+    public float* BeginTemporary(long count, out Arena.Position mark)
+    {
+        mark = _arena.Mark();
+        return _arena.AllocFloats(count);
+    }
+
+    public void EndTemporary(Arena.Position mark) => _arena.Release(mark);
+
     /// <summary>Scratch floats valid until the next reset.</summary>
     public float* Scratch(long count, bool zero = false) => _arena.AllocFloats(count, zero);
 

@@ -1,5 +1,6 @@
 using JepaSharp.Engine.Autograd;
 using JepaSharp.Engine.Kernels;
+using JepaSharp.Engine.Kernels.Gemm;
 using JepaSharp.Engine.Tensors;
 
 namespace JepaSharp.Engine.Ops;
@@ -23,6 +24,54 @@ public static unsafe partial class Ops
 
         internal override void Backward(Tensor y, Graph g)
             => GeluKernels.Backward(g.GradOf(y.Src0), y.Src0!.Data, y.Grad, y.Numel);
+    }
+
+    /// <summary>
+    /// Linear(GELU(h)) = GELU(h)·Wᵀ + b for h [..., K], W [N, K], b [N]: an MLP's activation and second layer in one op
+    /// that saves only h. GELU(h) lives in a temporary buffer and is recomputed in backward, which saves the
+    /// [..., K] activation (the largest of a transformer block) and its gradient buffer.
+    /// </summary>
+    public static Tensor GeluLinear(Tensor h, Tensor weight, Tensor? bias)
+    {
+        const string op = "gelu_linear";
+        int k = h.Shape.Last, n = weight.Shape[0], m = h.Shape.Rows;
+        if (weight.Shape.Rank != 2 || weight.Shape[1] != k) throw ShapeError(op, $"weight {weight.Shape} does not match input {h.Shape}");
+        if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != n)) throw ShapeError(op, $"bias {bias.Shape} does not match weight {weight.Shape}");
+        var g = GraphOf(op, h, weight, bias);
+        var y = g.NewTensor(h.Shape.WithLast(n));
+        float* activation = g.BeginTemporary((long)m * k, out var mark);
+        GeluKernels.Forward(activation, h.Data, (long)m * k);
+        Sgemm.Run(false, true, m, n, k, 1f, activation, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data);
+        g.EndTemporary(mark);
+        if (g.NeedsGrad(h, weight, bias)) g.Record(y, GeluLinearBackward.Instance, h, weight, bias);
+        return y;
+    }
+
+    private sealed class GeluLinearBackward : OpBackward
+    {
+        public static readonly GeluLinearBackward Instance = new();
+        public override string Name => "gelu_linear";
+
+        internal override void Backward(Tensor y, Graph g)
+        {
+            Tensor h = y.Src0!, w = y.Src1!;
+            int k = h.Shape.Last, n = w.Shape[0], m = h.Shape.Rows;
+            float* dh = g.GradOf(h, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
+            if (fresh) new Span<float>(dh, checked(m * k)).Clear();
+            float* buffer = g.BeginTemporary((long)m * k, out var mark);
+            if (dw != null)
+            {
+                GeluKernels.Forward(buffer, h.Data, (long)m * k);
+                Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, buffer, k, 1f, dw, k);    // dW += dYᵀ·GELU(h)
+            }
+            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                // db += Σ_rows dY
+            if (dh != null)
+            {
+                Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, 0f, buffer, k); // dA = dY·W
+                GeluKernels.Backward(dh, h.Data, buffer, (long)m * k);                     // dH += dA·GELU'(h)
+            }
+            g.EndTemporary(mark);
+        }
     }
 
     /// <summary>Softmax over the last axis.</summary>

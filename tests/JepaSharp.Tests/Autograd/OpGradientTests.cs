@@ -1,3 +1,4 @@
+using JepaSharp.Engine.Autograd;
 using JepaSharp.Engine.Ops;
 using JepaSharp.Engine.Tensors;
 using Xunit;
@@ -125,5 +126,30 @@ public class OpGradientTests
         float[] scales = [0.4f, 3f, 0.8f, 2.5f];
         for (int i = 0; i < z.Length; i++) z[i] *= scales[i % 4];
         GradCheck.Check("variance_covariance", t => Ops.VarianceCovariance(t[0], 1f, 1f, 0.5f), [new Shape(3, 5, 4)], eps: 1e-3f, values: _ => z);
+    }
+
+    [Fact]
+    public void GeluLinear() => GradCheck.Check("gelu_linear", t => Ops.GeluLinear(t[0], t[1], t[2]), [new Shape(2, 3, 5), new Shape(4, 5), new Shape(4)]);
+
+    [Fact]
+    public void GeluLinearEqualsLinearOfGeluBitForBit()
+    {
+        var h = Support.TestData.Uniform(37 * 40, 3, 2f);
+        var w = Support.TestData.Uniform(24 * 40, 4, 0.3f);
+        var b = Support.TestData.Uniform(24, 5);
+        var dout = Support.TestData.Uniform(37 * 24, 6);
+        float[][] Run(bool fused)
+        {
+            using var g = new Graph();
+            var th = g.Input(h, new Shape(37, 40), requiresGrad: true);
+            var tw = g.Input(w, new Shape(24, 40), requiresGrad: true);
+            var tb = g.Input(b, new Shape(24), requiresGrad: true);
+            var y = fused ? Ops.GeluLinear(th, tw, tb) : Ops.Linear(Ops.Gelu(th), tw, tb);
+            g.Backward(Ops.Sum(Ops.Mul(y, g.Input(dout, y.Shape))));
+            return [y.ToArray(), th.GradSpan.ToArray(), tw.GradSpan.ToArray(), tb.GradSpan.ToArray()];
+        }
+        var plain = Run(false);
+        var fused = Run(true);
+        for (int i = 0; i < plain.Length; i++) Assert.Equal(plain[i], fused[i]);
     }
 }
