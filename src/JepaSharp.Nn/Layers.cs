@@ -64,7 +64,10 @@ public sealed class Mlp : Module
         Fc2 = Child("fc2", new Linear(hidden, dim));
     }
 
-    public Tensor Forward(Tensor x) => Ops.GeluLinear(Fc1.Forward(x), Fc2.Weight, Fc2.Bias);
+    public Tensor Forward(Tensor x) => Forward(x, null);
+
+    /// <summary>residual + mlp(x) when a residual is given (the block's skip connection, fused into fc2).</summary>
+    public Tensor Forward(Tensor x, Tensor? residual) => Ops.GeluLinear(Fc1.Forward(x), Fc2.Weight, Fc2.Bias, residual);
 }
 
 /// <summary>Multi-head self-attention: one <c>qkv</c> Linear (D → 3D), the fused attention core, <c>proj</c> (D → D).</summary>
@@ -86,13 +89,14 @@ public sealed class Attention : Module
 
     /// <summary>
     /// Forward that also writes the attention probabilities [B, heads, T, T] into <paramref name="probabilities"/>
-    /// (left alone when empty), recomputed from the same qkv with <see cref="AttentionProbabilities"/>.
+    /// (left alone when empty), recomputed from the same qkv with <see cref="AttentionProbabilities"/>; with a
+    /// residual, returns residual + attn(x) (the block's skip connection, fused into proj).
     /// </summary>
-    public Tensor Forward(Tensor x, Span<float> probabilities)
+    public Tensor Forward(Tensor x, Span<float> probabilities, Tensor? residual = null)
     {
         var qkv = Qkv.Forward(x);
         if (!probabilities.IsEmpty) AttentionProbabilities.Compute(qkv, Heads, probabilities);
-        return Proj.Forward(Ops.Attention(qkv, Heads));
+        return Ops.Linear(Ops.Attention(qkv, Heads), Proj.Weight, Proj.Bias, residual);
     }
 }
 
@@ -117,7 +121,7 @@ public sealed class Block : Module
     /// <summary>Forward that also writes the block's attention probabilities [B, heads, T, T] (see <see cref="Attention.Forward(Tensor, Span{float})"/>).</summary>
     public Tensor Forward(Tensor x, Span<float> attentionProbabilities)
     {
-        x = Ops.Add(x, Attn.Forward(Norm1.Forward(x), attentionProbabilities));
-        return Ops.Add(x, Mlp.Forward(Norm2.Forward(x)));
+        x = Attn.Forward(Norm1.Forward(x), attentionProbabilities, residual: x);
+        return Mlp.Forward(Norm2.Forward(x), residual: x);
     }
 }

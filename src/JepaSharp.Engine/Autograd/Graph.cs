@@ -160,12 +160,13 @@ public sealed unsafe class Graph : IDisposable
         => GradEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
 
     /// <summary>Marks <paramref name="output"/> as produced by <paramref name="op"/> and puts it on the tape.</summary>
-    public void Record(Tensor output, OpBackward op, Tensor src0, Tensor? src1 = null, Tensor? src2 = null)
+    public void Record(Tensor output, OpBackward op, Tensor src0, Tensor? src1 = null, Tensor? src2 = null, Tensor? src3 = null)
     {
         output.Op = op;
         output.Src0 = src0;
         output.Src1 = src1;
         output.Src2 = src2;
+        output.Src3 = src3;
         output.RequiresGrad = true;
         _tape.Add(output);
         Profile?.Forward(op.Name);
@@ -248,7 +249,7 @@ public sealed unsafe class Graph : IDisposable
     {
         float* grad = t.Grad;
         t.Grad = null;
-        if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad) return;
+        if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad || grad == t.Src3?.Grad) return;
         if (!_freeGrads.TryGetValue(t.Numel, out var free)) _freeGrads[t.Numel] = free = new Stack<nint>();
         free.Push((nint)grad);
     }

@@ -29,9 +29,10 @@ public static unsafe partial class Ops
     /// <summary>
     /// Linear(GELU(h)) = GELU(h)·Wᵀ + b for h [..., K], W [N, K], b [N]: an MLP's activation and second layer in one op
     /// that saves only h. GELU(h) lives in a temporary buffer and is recomputed in backward, which saves the
-    /// [..., K] activation (the largest of a transformer block) and its gradient buffer.
+    /// [..., K] activation (the largest of a transformer block) and its gradient buffer. With
+    /// <paramref name="residual"/>, y = residual + Linear(GELU(h)) as in <see cref="Linear"/>.
     /// </summary>
-    public static Tensor GeluLinear(Tensor h, Tensor weight, Tensor? bias)
+    public static Tensor GeluLinear(Tensor h, Tensor weight, Tensor? bias, Tensor? residual = null)
     {
         const string op = "gelu_linear";
         int k = h.Shape.Last, n = weight.Shape[0], m = h.Shape.Rows;
@@ -39,11 +40,13 @@ public static unsafe partial class Ops
         if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != n)) throw ShapeError(op, $"bias {bias.Shape} does not match weight {weight.Shape}");
         var g = GraphOf(op, h, weight, bias);
         var y = g.NewTensor(h.Shape.WithLast(n));
+        float beta = StartFromResidual(op, y, residual);
         float* activation = g.BeginTemporary((long)m * k, out var mark);
         GeluKernels.Forward(activation, h.Data, (long)m * k);
-        Sgemm.Run(false, true, m, n, k, 1f, activation, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data);
+        Sgemm.Run(false, true, m, n, k, 1f, activation, k, weight.Data, k, beta, y.Data, n, bias: bias is null ? null : bias.Data);
         g.EndTemporary(mark);
-        if (g.NeedsGrad(h, weight, bias)) g.Record(y, GeluLinearBackward.Instance, h, weight, bias);
+        if (g.NeedsGrad(h, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
+            g.Record(y, GeluLinearBackward.Instance, h, weight, bias, residual);
         return y;
     }
 
@@ -71,6 +74,7 @@ public static unsafe partial class Ops
                 GeluKernels.Backward(dh, h.Data, buffer, (long)m * k);                     // dH += dA·GELU'(h)
             }
             g.EndTemporary(mark);
+            ResidualBackward(y, g);
         }
     }
 

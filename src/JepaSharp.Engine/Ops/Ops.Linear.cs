@@ -7,8 +7,12 @@ namespace JepaSharp.Engine.Ops;
 
 public static unsafe partial class Ops
 {
-    /// <summary>y = x·Wᵀ + b over the last axis; W is [out, in] as in PyTorch, b is [out] or null.</summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
+    /// <summary>
+    /// y = x·Wᵀ + b over the last axis; W is [out, in] as in PyTorch, b is [out] or null. With
+    /// <paramref name="residual"/> (shaped like y), y = residual + x·Wᵀ + b in one pass: a transformer block's skip
+    /// connection without a separate output buffer for the projection.
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, Tensor? residual = null)
     {
         const string op = "linear";
         RequireRank(op, weight, 2, "weight");
@@ -20,9 +24,29 @@ public static unsafe partial class Ops
         var g = GraphOf(op, x, weight, bias);
         int m = x.Shape.Rows;
         var y = g.NewTensor(x.Shape.WithLast(n));
-        Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data);
-        if (g.NeedsGrad(x, weight, bias)) g.Record(y, LinearBackward.Instance, x, weight, bias);
+        float beta = StartFromResidual(op, y, residual);
+        Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, beta, y.Data, n, bias: bias is null ? null : bias.Data);
+        if (g.NeedsGrad(x, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
+            g.Record(y, LinearBackward.Instance, x, weight, bias, residual);
         return y;
+    }
+
+    /// <summary>Copies the residual into the output so a GEMM can accumulate onto it (beta 1); beta 0 without one.</summary>
+    private static float StartFromResidual(string op, Tensor y, Tensor? residual)
+    {
+        if (residual is null) return 0f;
+        if (residual.Shape != y.Shape) throw ShapeError(op, $"residual {residual.Shape} does not match the output {y.Shape}");
+        long bytes = (long)y.Numel * sizeof(float);
+        Buffer.MemoryCopy(residual.Data, y.Data, bytes, bytes);
+        return 1f;
+    }
+
+    /// <summary>The skip connection's backward: the residual's gradient is the output's, shared when it has none yet.</summary>
+    private static void ResidualBackward(Tensor y, Graph g)
+    {
+        if (y.Src3 is null || g.TryShareGrad(y.Src3, y.Grad)) return;
+        float* dr = g.GradOf(y.Src3);
+        if (dr != null) ElementwiseKernels.AddScaled(dr, y.Grad, 1f, y.Numel);
     }
 
     private sealed class LinearBackward : OpBackward
@@ -38,6 +62,7 @@ public static unsafe partial class Ops
             if (dx != null) Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, fresh ? 0f : 1f, dx, k); // dX (+)= dY·W
             if (dw != null) Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, x.Data, k, 1f, dw, k);  // dW += dYᵀ·X
             if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                        // db += Σ_rows dY
+            ResidualBackward(y, g);
         }
     }
 

@@ -132,6 +132,19 @@ public class OpGradientTests
     public void GeluLinear() => GradCheck.Check("gelu_linear", t => Ops.GeluLinear(t[0], t[1], t[2]), [new Shape(2, 3, 5), new Shape(4, 5), new Shape(4)]);
 
     [Fact]
+    public void GeluLinearWithResidual()
+        => GradCheck.Check("gelu_linear+residual", t => Ops.GeluLinear(t[0], t[1], t[2], t[3]), [new Shape(2, 3, 5), new Shape(4, 5), new Shape(4), new Shape(2, 3, 4)]);
+
+    [Fact]
+    public void LinearWithResidual()
+        => GradCheck.Check("linear+residual", t => Ops.Linear(t[0], t[1], t[2], t[3]), [new Shape(3, 5), new Shape(4, 5), new Shape(4), new Shape(3, 4)]);
+
+    [Fact]
+    public void AResidualUsedTwiceGetsBothGradients()
+        // The block's pattern: h = x + f(LN(x)), where x also feeds the branch.
+        => GradCheck.Check("residual fan-out", t => Ops.Linear(Ops.LayerNorm(t[0], null, null, 1e-5f), t[1], null, t[0]), [new Shape(3, 4), new Shape(4, 4)]);
+
+    [Fact]
     public void GeluLinearEqualsLinearOfGeluBitForBit()
     {
         var h = Support.TestData.Uniform(37 * 40, 3, 2f);
