@@ -184,6 +184,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (destination.Length != entry.Numel)
             throw new ArgumentException($"tensor '{name}' in '{Path}' has {entry.Numel} elements (shape {SafetensorsEntry.FormatShape(entry.Shape)}), but the destination holds {destination.Length}", nameof(destination));
         byte* source = DataPointer(entry);
+        PageHints.WillRead(source, entry.ByteLength);
         for (int done = 0; done < destination.Length; done += ChunkElements)
         {
             int count = Math.Min(ChunkElements, destination.Length - done);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
+using JepaSharp.Engine.IO;
 
 namespace JepaSharp.Interop.Torch;
 
@@ -61,6 +62,13 @@ public sealed unsafe class MappedFile : IDisposable
     {
         CheckRange(offset, length);
         return length == 0 ? ReadOnlyMemory<byte>.Empty : new UnmanagedMemory(_base + offset, length).Memory;
+    }
+
+    /// <summary>Hints that bytes [offset, offset + length) will be read now (see <see cref="PageHints"/>).</summary>
+    public void WillRead(long offset, long length)
+    {
+        CheckRange(offset, length);
+        if (length > 0) PageHints.WillRead(_base + offset, length);
     }
 
     public void CheckRange(long offset, long length)

@@ -102,6 +102,7 @@ public sealed class TorchTensor
         long start = Storage.FileOffset + StorageOffset * size;
         if (IsContiguous)
         {
+            Storage.File.WillRead(start, Numel * size);
             for (int done = 0; done < destination.Length; done += ChunkElements)
             {
                 int count = Math.Min(ChunkElements, destination.Length - done);

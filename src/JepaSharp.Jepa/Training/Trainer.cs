@@ -22,6 +22,8 @@ public sealed record TrainOptions
     public double? MaxMinutes { get; init; }
     /// <summary>Steps between checkpoints; null = the config's logging.checkpoint_every, else once per epoch.</summary>
     public int? CheckpointEvery { get; init; }
+    /// <summary>Fills a new run's freshly built model from other weights (train --init); the optimizer and schedules start fresh.</summary>
+    public Action<IJepaModel>? InitializeWeights { get; init; }
 }
 
 public enum TrainOutcome
@@ -116,6 +118,7 @@ public sealed class Trainer : IDisposable
         {
             if (latest != null)
                 throw new InvalidOperationException($"'{_options.OutDir}' already holds a run (checkpoint {latest}); pass --resume to continue it or choose another --out");
+            _options.InitializeWeights?.Invoke(_model);
             _config.Save(Path.Combine(_options.OutDir, "config.yaml"));
             return;
         }
