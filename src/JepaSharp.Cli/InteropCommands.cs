@@ -50,7 +50,8 @@ public static class InteropCommands
             {
                 var counts = new[] { MappedWeights.Encoder, MappedWeights.Predictor, MappedWeights.TargetEncoder }
                     .ToDictionary(p => p.TrimEnd('.'), p => weights.Group(p).Values.Sum(t => t.Numel));
-                var values = source.Values.Where(v => !v.Name.StartsWith("opt.", StringComparison.Ordinal)).ToList();
+                // The optimizer state and an exported config are summarised elsewhere, not printed value by value.
+                var values = source.Values.Where(v => !v.Name.StartsWith("opt.", StringComparison.Ordinal) && v.Name != ArchitectureInference.ConfigValueName).ToList();
                 if (parse.GetValue(json))
                 {
                     Console.WriteLine(JsonSerializer.Serialize(new

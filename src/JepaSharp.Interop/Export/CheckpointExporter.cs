@@ -91,6 +91,7 @@ public static class CheckpointExporter
         root.Set("epoch", 0L);
         root.Set("step", model.Step);
         root.Set("exported_by", "JepaSharp");
+        root.Set(ArchitectureInference.ConfigValueName, model.Config.ToYaml());
 
         string temporary = $"{target}.tmp-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
         try

@@ -44,6 +44,9 @@ public sealed record InferredArchitecture
     /// <summary>False when the file has one encoder only and the target encoder is a copy of it.</summary>
     public required bool TargetEncoderStored { get; init; }
 
+    /// <summary>The config a JepaSharp file carries (safetensors metadata or an exported .pth), or null.</summary>
+    public string? StoredConfig { get; init; }
+
     public int Grid => ImageSize / PatchSize;
 
     public override string ToString() =>
@@ -51,9 +54,19 @@ public sealed record InferredArchitecture
         + (ImageSize != StoredImageSize ? $" (stored {StoredImageSize}, positions interpolated)" : "")
         + $"; predictor {PredictorDim}-d x {PredictorDepth}, {PredictorHeads} heads" + (PredictorStored ? "" : " (fresh: not in the file)");
 
-    /// <summary>A config describing this architecture (other keys at the official defaults), as <c>config.yaml</c> of an imported run.</summary>
+    /// <summary>
+    /// The config of an imported run: the stored one for JepaSharp files, else one describing this
+    /// architecture with the other keys at the official defaults.
+    /// </summary>
     public TrainConfig ToConfig(int seed)
     {
+        if (StoredConfig is not null)
+        {
+            // A JepaSharp file keeps its whole recipe (data, normalisation, masks); only the resolution may change.
+            var stored = ConfigLoader.Parse(StoredConfig, "the stored config");
+            stored.Data.CropSize = ImageSize;
+            return stored;
+        }
         var config = new TrainConfig();
         var (name, size) = NamedSize();
         config.Meta.ModelName = name;
@@ -96,8 +109,12 @@ public sealed record InferredArchitecture
 /// <summary>Reads an architecture off mapped weights: widths, depths and patch from shapes; heads from a config or the official size table.</summary>
 public static class ArchitectureInference
 {
-    public static InferredArchitecture Infer(MappedWeights weights, string sourcePath, IReadOnlyDictionary<string, string> metadata, ArchitectureOptions options)
+    /// <summary>Exported .pth files carry the JepaSharp config under this key.</summary>
+    public const string ConfigValueName = "jepasharp_config";
+
+    public static InferredArchitecture Infer(MappedWeights weights, CheckpointFile file, ArchitectureOptions options)
     {
+        string sourcePath = file.Path;
         string encoderPrefix = weights.Has(MappedWeights.Encoder) ? MappedWeights.Encoder : MappedWeights.TargetEncoder;
         var encoder = weights.Group(encoderPrefix);
         var patch = Require(encoder, "patch_embed.proj.weight", encoderPrefix, sourcePath, 4);
@@ -110,7 +127,8 @@ public static class ArchitectureInference
         if (depth == 0) throw new InvalidDataException($"'{sourcePath}': the encoder has no blocks");
         int mlpHidden = Require(encoder, "blocks.0.mlp.fc1.weight", encoderPrefix, sourcePath, 2)[0];
 
-        var stored = StoredConfig(metadata, sourcePath);
+        string? storedYaml = StoredConfig(file);
+        var stored = storedYaml is null ? null : ConfigLoader.Parse(storedYaml, sourcePath + " (stored config)");
         var (heads, headsSource) = options.Heads is { } h ? (h, "given")
             : stored is not null ? (stored.Meta.ResolveEncoder().NumHeads, "from the stored config")
             : HfConfigHeads(sourcePath) is { } hf ? (hf, "from config.json")
@@ -138,6 +156,7 @@ public static class ArchitectureInference
             Dim = dim, Depth = depth, Heads = heads, HeadsSource = headsSource, MlpHidden = mlpHidden,
             PredictorDim = predictorDim, PredictorDepth = predictorDepth, PredictorHeads = predictorHeads,
             PredictorStored = predictorStored, TargetEncoderStored = weights.Has(MappedWeights.TargetEncoder),
+            StoredConfig = storedYaml,
         };
     }
 
@@ -171,10 +190,12 @@ public static class ArchitectureInference
     }
 
     // JepaSharp files carry their config; it is authoritative for what shapes cannot say.
-    private static TrainConfig? StoredConfig(IReadOnlyDictionary<string, string> metadata, string sourcePath) =>
-        metadata.TryGetValue("format", out var format) && format == Checkpoints.FormatName && metadata.TryGetValue("config", out var yaml)
-            ? ConfigLoader.Parse(yaml, sourcePath + " (embedded config)")
-            : null;
+    private static string? StoredConfig(CheckpointFile file)
+    {
+        if (file.Metadata.TryGetValue("format", out var format) && format == Checkpoints.FormatName && file.Metadata.TryGetValue("config", out var yaml))
+            return yaml;
+        return file.Values.FirstOrDefault(v => v.Name == ConfigValueName).Value as string;
+    }
 
     // Hugging Face keeps num_attention_heads in config.json beside the weights.
     private static int? HfConfigHeads(string sourcePath)

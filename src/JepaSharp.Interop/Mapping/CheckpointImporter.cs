@@ -28,7 +28,7 @@ public static class CheckpointImporter
         try
         {
             var weights = KeyMapping.Map(file);
-            return (file, weights, ArchitectureInference.Infer(weights, file.Path, file.Metadata, options));
+            return (file, weights, ArchitectureInference.Infer(weights, file, options));
         }
         catch
         {
