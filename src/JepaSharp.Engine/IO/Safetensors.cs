@@ -236,6 +236,10 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
     {
+        // JsonDocument validates structure but transcodes strings lazily, so bad UTF-8 would
+        // surface later as an InvalidOperationException; the format requires UTF-8 throughout.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw Invalid(path, "the header is not valid UTF-8");
         JsonDocument document;
         try
         {
