@@ -1,6 +1,6 @@
 using System.Globalization;
+using JepaSharp.Engine.IO;
 using JepaSharp.Fuzz;
-using JepaSharp.Interop.Torch;
 
 // dotnet run --project tests/JepaSharp.Fuzz -c Release -- [--seconds 600] [--target NAME] [--seed N] [--findings DIR]
 // --seconds is the whole run's budget, shared equally by the targets.

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -75,85 +76,64 @@ public static class ElementTypes
             case ElementType.F8E4M3:
                 for (int i = 0; i < d.Length; i++) d[i] = Float8E4M3ToSingle(s[i]);
                 break;
-            case ElementType.Bool:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i] != 0 ? 1f : 0f;
-                break;
-            case ElementType.U8:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i];
-                break;
-            case ElementType.I8:
-                for (int i = 0; i < d.Length; i++) d[i] = (sbyte)s[i];
-                break;
-            case ElementType.I16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt16LittleEndian(s[(i * 2)..]);
-                break;
-            case ElementType.U16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt16LittleEndian(s[(i * 2)..]);
-                break;
-            case ElementType.I32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt32LittleEndian(s[(i * 4)..]);
-                break;
-            case ElementType.U32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt32LittleEndian(s[(i * 4)..]);
-                break;
-            case ElementType.I64:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt64LittleEndian(s[(i * 8)..]);
-                break;
-            case ElementType.U64:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt64LittleEndian(s[(i * 8)..]);
-                break;
             default:
-                throw new InvalidOperationException($"no float conversion for {type}");
+                if (!Integers(type, s, d, out _)) throw new InvalidOperationException($"no float conversion for {type}");
+                break;
         }
     }
-
     /// <summary>Converts an integer or bool type to int64; false (with the element index) for a U64 value beyond the int64 range.</summary>
-    // Returns false (with the element index) for a U64 value that int64 cannot hold.
     public static bool ToInt64(ElementType type, ReadOnlySpan<byte> s, Span<long> d, out int bad)
+    {
+        if (!IsInteger(type)) throw new InvalidOperationException($"no integer conversion for {type}");
+        return Integers(type, s, d, out bad);
+    }
+
+    // The integer and bool types into float32 or int64 (one body for both). Returns false for a
+    // non-integer type (bad = -1) or, for int64 only, a U64 value beyond its range (bad = index).
+    private static bool Integers<T>(ElementType type, ReadOnlySpan<byte> s, Span<T> d, out int bad) where T : struct, INumberBase<T>
     {
         bad = -1;
         switch (type)
         {
             case ElementType.Bool:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i] != 0 ? 1 : 0;
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = s[i] != 0 ? T.One : T.Zero;
+                return true;
             case ElementType.U8:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i];
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(s[i]);
+                return true;
             case ElementType.I8:
-                for (int i = 0; i < d.Length; i++) d[i] = (sbyte)s[i];
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating((sbyte)s[i]);
+                return true;
             case ElementType.I16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt16LittleEndian(s[(i * 2)..]);
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(BinaryPrimitives.ReadInt16LittleEndian(s[(i * 2)..]));
+                return true;
             case ElementType.U16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt16LittleEndian(s[(i * 2)..]);
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(BinaryPrimitives.ReadUInt16LittleEndian(s[(i * 2)..]));
+                return true;
             case ElementType.I32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt32LittleEndian(s[(i * 4)..]);
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(BinaryPrimitives.ReadInt32LittleEndian(s[(i * 4)..]));
+                return true;
             case ElementType.U32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt32LittleEndian(s[(i * 4)..]);
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(BinaryPrimitives.ReadUInt32LittleEndian(s[(i * 4)..]));
+                return true;
             case ElementType.I64:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt64LittleEndian(s[(i * 8)..]);
-                break;
+                for (int i = 0; i < d.Length; i++) d[i] = T.CreateTruncating(BinaryPrimitives.ReadInt64LittleEndian(s[(i * 8)..]));
+                return true;
             case ElementType.U64:
                 for (int i = 0; i < d.Length; i++)
                 {
                     ulong v = BinaryPrimitives.ReadUInt64LittleEndian(s[(i * 8)..]);
-                    if (v > long.MaxValue)
+                    if (typeof(T) == typeof(long) && v > long.MaxValue)
                     {
                         bad = i;
                         return false;
                     }
-                    d[i] = (long)v;
+                    d[i] = T.CreateTruncating(v);
                 }
-                break;
+                return true;
             default:
-                throw new InvalidOperationException($"no integer conversion for {type}");
+                return false;
         }
-        return true;
     }
 
     // bfloat16 is the top half of a float32, so widening (u16 << 16) is exact; vectorised because

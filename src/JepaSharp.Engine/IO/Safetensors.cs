@@ -81,8 +81,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     // tensors whose bytes exceed 2 GiB (F64/I64 tensors near the float[] size limit).
     private const int ChunkElements = 1 << 20;
 
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MappedFile _file;
     private byte* _data;
     private bool _disposed;
 
@@ -99,14 +98,13 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public long DataLength { get; }
 
     private SafetensorsFile(string path, Dictionary<string, SafetensorsEntry> entries, Dictionary<string, string> metadata,
-        long dataLength, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* data)
+        long dataLength, MappedFile file, byte* data)
     {
         Path = path;
         Entries = entries.AsReadOnly();
         Metadata = metadata.AsReadOnly();
         DataLength = dataLength;
-        _map = map;
-        _view = view;
+        _file = file;
         _data = data;
     }
 
@@ -114,43 +112,24 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        // FileShare.Delete lets a writer atomically replace the file (rename over it) while it is open.
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-        MemoryMappedFile? map = null;
-        MemoryMappedViewAccessor? view = null;
-        bool acquired = false;
+        var file = new MappedFile(path);
         try
         {
-            long fileLength = stream.Length;
+            long fileLength = file.Length;
             if (fileLength < 8)
                 throw Invalid(path, $"the file is {fileLength} bytes, too short for the 8-byte header length");
-            Span<byte> prefix = stackalloc byte[8];
-            stream.ReadExactly(prefix);
-            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file.Span(0, 8));
             if (headerLength > MaxHeaderLength)
                 throw Invalid(path, $"header length {headerLength} exceeds the limit of {MaxHeaderLength} bytes");
             if ((long)headerLength > fileLength - 8)
                 throw Invalid(path, $"header length {headerLength} runs past the end of the file ({fileLength} bytes)");
-            var header = new byte[headerLength];
-            stream.ReadExactly(header);
             long dataLength = fileLength - 8 - (long)headerLength;
-            var (entries, metadata) = ParseHeader(path, header, dataLength);
-
-            // Every file that passed validation is at least 8 bytes long, so the map is never empty.
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* basePointer = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
-            acquired = true;
-            byte* data = basePointer + view.PointerOffset + 8 + (long)headerLength;
-            return new SafetensorsFile(path, entries, metadata, dataLength, map, view, data);
+            var (entries, metadata) = ParseHeader(path, file.Span(8, (int)headerLength), dataLength);
+            return new SafetensorsFile(path, entries, metadata, dataLength, file, file.Pointer + 8 + (long)headerLength);
         }
         catch
         {
-            if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
-            view?.Dispose();
-            if (map is null) stream.Dispose();
-            else map.Dispose();
+            file.Dispose();
             throw;
         }
     }
@@ -218,9 +197,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (_disposed) return;
         _disposed = true;
         _data = null;
-        _view?.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view?.Dispose();
-        _map?.Dispose();
+        _file.Dispose();
     }
 
     private byte* DataPointer(SafetensorsEntry entry)
@@ -234,7 +211,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     // --- header validation ---
 
-    private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
+    private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
     {
         // JsonDocument validates structure but transcodes strings lazily, so bad UTF-8 would
         // surface later as an InvalidOperationException; the format requires UTF-8 throughout.
@@ -243,7 +220,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(header);
+            document = JsonDocument.Parse(header.ToArray());
         }
         catch (JsonException e)
         {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using JepaSharp.Engine.IO;
 
 namespace JepaSharp.Interop.Torch;
 

@@ -1,3 +1,4 @@
+using JepaSharp.Engine.IO;
 using JepaSharp.Fuzz;
 using JepaSharp.Interop.Torch;
 using Xunit;

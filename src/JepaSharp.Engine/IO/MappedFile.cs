@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
-using JepaSharp.Engine.IO;
 
-namespace JepaSharp.Interop.Torch;
+namespace JepaSharp.Engine.IO;
 
 /// <summary>
 /// A whole file mapped read-only. Checkpoint readers slice it instead of reading it, so opening a
@@ -49,6 +48,9 @@ public sealed unsafe class MappedFile : IDisposable
             throw;
         }
     }
+
+    /// <summary>The first byte of the mapping (null for an empty file); valid until <see cref="Dispose"/>.</summary>
+    internal byte* Pointer => _base;
 
     /// <summary>Bytes [offset, offset + length) of the file; fails naming the file when they are not all inside it.</summary>
     public ReadOnlySpan<byte> Span(long offset, int length)
