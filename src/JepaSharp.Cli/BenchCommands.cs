@@ -17,6 +17,7 @@ public static class BenchCommands
         bench.Subcommands.Add(Gemm());
         bench.Subcommands.Add(BlockCommand());
         bench.Subcommands.Add(TrainCommand());
+        bench.Subcommands.Add(LoadCommand());
         bench.Subcommands.Add(OpenBlasWorker());
         return bench;
     }
@@ -93,6 +94,30 @@ public static class BenchCommands
             Console.WriteLine(asJson
                 ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r with { Profile = null } }, Indented)
                 : $"jepa {r.JepaImagesPerSecond} img/s, {r.JepaPeakRssMb} MB (activations {r.JepaArenaMb} MB)   PyTorch {r.TorchImagesPerSecond} img/s, {r.TorchPeakRssMb} MB [{r.TorchConfig}]   speed-up {r.Speedup}x, memory {r.MemoryRatio}x");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command LoadCommand()
+    {
+        var size = new Option<int>("--size-mb") { DefaultValueFactory = _ => 1024, Description = "Size of the temporary safetensors file." };
+        var dir = new Option<string>("--dir") { DefaultValueFactory = _ => Path.GetTempPath(), Description = "Folder for the temporary file (the disk measured)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var cmd = new Command("load", "safetensors load MB/s (header + float32 conversion into model memory) vs a plain sequential read of the same file.") { size, dir, json };
+        cmd.SetAction(parse =>
+        {
+            bool asJson = parse.GetValue(json);
+            var r = LoadBenchmark.Run(parse.GetValue(size), parse.GetValue(dir)!, asJson ? null : Console.Error.WriteLine);
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(r, Indented));
+                return 0;
+            }
+            foreach (var (label, f) in new[] { ("cold", r.Cold), ("warm", r.Warm) })
+                if (f is not null)
+                    Console.WriteLine($"{label}: load {f.LoadMbPerSecond:F0} MB/s   plain read {f.ReadMbPerSecond:F0} MB/s   load/read {f.Ratio:F2}   managed allocation during load {f.ManagedBytesAllocated / 1e6:F2} MB");
+            Console.WriteLine($"{r.SizeMb:F0} MB, {r.Tensors} tensors");
             return 0;
         });
         return cmd;

@@ -9,6 +9,9 @@ root.Subcommands.Add(EvalCommands.Features());
 root.Subcommands.Add(RunCommand.Report());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(VizCommands.Create());
+root.Subcommands.Add(InteropCommands.Inspect());
+root.Subcommands.Add(InteropCommands.Import());
+root.Subcommands.Add(InteropCommands.Export());
 root.Subcommands.Add(BenchCommands.Create());
 // Our own handler turns expected failures into one clear line (System.CommandLine's would print a
 // stack trace), and `train` handles Ctrl+C itself so it can checkpoint before exiting.

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using JepaSharp.Eval;
+using JepaSharp.Interop.Mapping;
 using JepaSharp.Jepa.Config;
+using JepaSharp.Jepa.Models;
 using JepaSharp.Jepa.Training;
 using Spectre.Console;
 
@@ -20,9 +22,10 @@ public static class TrainCommand
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop (with a checkpoint) after this many steps; the schedule keeps its length." };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Steps between checkpoints (default: logging.checkpoint_every, else once per epoch)." };
         var evalEvery = new Option<int?>("--eval-every") { Description = "Steps between quick probes of the representation (default: logging.eval_every); the best checkpoint is kept in checkpoints/best." };
+        var init = new Option<string?>("--init") { Description = "Start from these weights (jepa import formats: official .pth, HF/timm, a JepaSharp checkpoint) with a fresh optimizer and schedule." };
         var cmd = new Command("train", "Pretrain an I-JEPA model. Any config key can be overridden as --section.key value (e.g. --optimization.lr 5e-4).")
         {
-            config, outDir, resume, seed, maxMinutes, maxSteps, checkpointEvery, evalEvery,
+            config, outDir, resume, seed, maxMinutes, maxSteps, checkpointEvery, evalEvery, init,
         };
         cmd.TreatUnmatchedTokensAsErrors = false;
         cmd.SetAction(parse =>
@@ -40,10 +43,22 @@ public static class TrainCommand
                 MaxSteps = parse.GetValue(maxSteps),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
                 EvalEvery = parse.GetValue(evalEvery),
+                InitializeWeights = InitFrom(parse.GetValue(init), parse.GetValue(resume)),
             };
             return Run(cfg, options);
         });
         return cmd;
+    }
+
+    private static Action<IJepaModel>? InitFrom(string? path, bool resume)
+    {
+        if (path is null) return null;
+        if (resume) throw new ArgumentException("--init starts a new run; --resume continues one: give only one of them");
+        return model =>
+        {
+            foreach (var note in CheckpointImporter.LoadInto(path, model)) Console.Error.WriteLine($"--init: {note}");
+            Console.Error.WriteLine($"--init: weights from {path}; fresh optimizer and schedule");
+        };
     }
 
     /// <summary>Pairs <c>--section.key value</c> (or <c>--section.key=value</c>) tokens the parser did not recognise.</summary>

@@ -118,17 +118,34 @@ public sealed class IdxDataset : ImageDataset
             uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(word);
             if (size > int.MaxValue) throw new InvalidDataException($"{source} declares dimension {d} of size {size}");
             dims[d] = (int)size;
+            // Checked per dimension so four large sizes cannot overflow the product.
+            if (size != 0 && total > Array.MaxLength / size)
+                throw new InvalidDataException($"{source} declares dimensions {string.Join("x", dims[..(d + 1)])}…, more bytes than one array can hold");
             total *= size;
         }
-        if (total > Array.MaxLength)
-            throw new InvalidDataException($"{source} declares {string.Join("x", dims)} = {total} bytes, more than one array can hold");
+        if (stream.CanSeek && total > stream.Length - stream.Position)
+            throw new InvalidDataException($"{source} is truncated: its header declares {string.Join("x", dims)} = {total} bytes of data but only {stream.Length - stream.Position} follow");
 
-        var data = new byte[total];
-        int read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        int read = ReadUpTo(stream, total, out var data);
         if (read < total)
             throw new InvalidDataException($"{source} is truncated: its header declares {string.Join("x", dims)} = {total} bytes of data but only {read} follow");
         if (stream.ReadByte() >= 0)
             throw new InvalidDataException($"{source} has data beyond the {string.Join("x", dims)} its header declares");
         return (dims, data);
+    }
+
+    // Reads up to `total` bytes, growing the buffer as data actually arrives, so a short (or
+    // gzip) file declaring gigabytes costs what it holds, not what it claims.
+    private static int ReadUpTo(Stream stream, long total, out byte[] data)
+    {
+        const int InitialBytes = 1 << 24;
+        data = new byte[Math.Min(total, InitialBytes)];
+        int read = 0;
+        while (true)
+        {
+            read += stream.ReadAtLeast(data.AsSpan(read), data.Length - read, throwOnEndOfStream: false);
+            if (read < data.Length || data.Length == total) return read;
+            Array.Resize(ref data, (int)Math.Min(total, 2L * data.Length));
+        }
     }
 }

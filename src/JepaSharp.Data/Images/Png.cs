@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using JepaSharp.Engine.IO;
 
 namespace JepaSharp.Data.Images;
 

@@ -14,15 +14,10 @@ namespace JepaSharp.Engine.IO;
 // object of strings), then the data buffer that the offsets index. This is the format PyTorch and
 // the Hugging Face tools exchange weights in, so checkpoints and fixtures need no converter.
 
-internal enum SafetensorsElementType
-{
-    Bool, U8, I8, I16, U16, I32, U32, I64, U64, F16, BF16, F32, F64, F8E4M3, F8E5M2,
-}
-
 /// <summary>One tensor in a safetensors header.</summary>
 public sealed class SafetensorsEntry
 {
-    internal SafetensorsEntry(string name, string dtype, SafetensorsElementType type, int elementSize, int[] shape, long numel, long begin, long end)
+    internal SafetensorsEntry(string name, string dtype, ElementType type, int elementSize, int[] shape, long numel, long begin, long end)
     {
         Name = name;
         DType = dtype;
@@ -54,7 +49,7 @@ public sealed class SafetensorsEntry
 
     public long ByteLength => End - Begin;
 
-    internal SafetensorsElementType ElementType { get; }
+    public ElementType ElementType { get; }
 
     /// <summary>The engine's shape; fails for ranks above <see cref="Tensors.Shape.MaxRank"/>.</summary>
     public Shape ToShape()
@@ -86,8 +81,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     // tensors whose bytes exceed 2 GiB (F64/I64 tensors near the float[] size limit).
     private const int ChunkElements = 1 << 20;
 
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MappedFile _file;
     private byte* _data;
     private bool _disposed;
 
@@ -104,14 +98,13 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public long DataLength { get; }
 
     private SafetensorsFile(string path, Dictionary<string, SafetensorsEntry> entries, Dictionary<string, string> metadata,
-        long dataLength, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* data)
+        long dataLength, MappedFile file, byte* data)
     {
         Path = path;
         Entries = entries.AsReadOnly();
         Metadata = metadata.AsReadOnly();
         DataLength = dataLength;
-        _map = map;
-        _view = view;
+        _file = file;
         _data = data;
     }
 
@@ -119,43 +112,24 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        // FileShare.Delete lets a writer atomically replace the file (rename over it) while it is open.
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-        MemoryMappedFile? map = null;
-        MemoryMappedViewAccessor? view = null;
-        bool acquired = false;
+        var file = new MappedFile(path);
         try
         {
-            long fileLength = stream.Length;
+            long fileLength = file.Length;
             if (fileLength < 8)
                 throw Invalid(path, $"the file is {fileLength} bytes, too short for the 8-byte header length");
-            Span<byte> prefix = stackalloc byte[8];
-            stream.ReadExactly(prefix);
-            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file.Span(0, 8));
             if (headerLength > MaxHeaderLength)
                 throw Invalid(path, $"header length {headerLength} exceeds the limit of {MaxHeaderLength} bytes");
             if ((long)headerLength > fileLength - 8)
                 throw Invalid(path, $"header length {headerLength} runs past the end of the file ({fileLength} bytes)");
-            var header = new byte[headerLength];
-            stream.ReadExactly(header);
             long dataLength = fileLength - 8 - (long)headerLength;
-            var (entries, metadata) = ParseHeader(path, header, dataLength);
-
-            // Every file that passed validation is at least 8 bytes long, so the map is never empty.
-            map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            byte* basePointer = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
-            acquired = true;
-            byte* data = basePointer + view.PointerOffset + 8 + (long)headerLength;
-            return new SafetensorsFile(path, entries, metadata, dataLength, map, view, data);
+            var (entries, metadata) = ParseHeader(path, file.Span(8, (int)headerLength), dataLength);
+            return new SafetensorsFile(path, entries, metadata, dataLength, file, file.Pointer + 8 + (long)headerLength);
         }
         catch
         {
-            if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
-            view?.Dispose();
-            if (map is null) stream.Dispose();
-            else map.Dispose();
+            file.Dispose();
             throw;
         }
     }
@@ -189,11 +163,12 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (destination.Length != entry.Numel)
             throw new ArgumentException($"tensor '{name}' in '{Path}' has {entry.Numel} elements (shape {SafetensorsEntry.FormatShape(entry.Shape)}), but the destination holds {destination.Length}", nameof(destination));
         byte* source = DataPointer(entry);
+        PageHints.WillRead(source, entry.ByteLength);
         for (int done = 0; done < destination.Length; done += ChunkElements)
         {
             int count = Math.Min(ChunkElements, destination.Length - done);
             var bytes = new ReadOnlySpan<byte>(source + (long)done * entry.ElementSize, count * entry.ElementSize);
-            ConvertToFloat32(entry.ElementType, bytes, destination.Slice(done, count));
+            ElementTypes.ToFloat32(entry.ElementType, bytes, destination.Slice(done, count));
         }
     }
 
@@ -201,7 +176,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public long[] ReadInt64(string name)
     {
         var entry = GetEntry(name);
-        if (!IsInteger(entry.ElementType))
+        if (!ElementTypes.IsInteger(entry.ElementType))
             throw new InvalidOperationException($"tensor '{name}' in '{Path}' is {entry.DType}, not an integer type; read it with ReadFloat32");
         if (entry.Numel > Array.MaxLength)
             throw new InvalidOperationException($"tensor '{name}' in '{Path}' has {entry.Numel} elements, more than an array holds");
@@ -211,7 +186,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         {
             int count = Math.Min(ChunkElements, result.Length - done);
             var bytes = new ReadOnlySpan<byte>(source + (long)done * entry.ElementSize, count * entry.ElementSize);
-            if (!ConvertToInt64(entry.ElementType, bytes, result.AsSpan(done, count), out int bad))
+            if (!ElementTypes.ToInt64(entry.ElementType, bytes, result.AsSpan(done, count), out int bad))
                 throw new OverflowException($"tensor '{name}' in '{Path}' holds U64 value {BinaryPrimitives.ReadUInt64LittleEndian(bytes[(bad * 8)..])} at element {done + bad}, beyond the int64 range");
         }
         return result;
@@ -222,9 +197,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (_disposed) return;
         _disposed = true;
         _data = null;
-        _view?.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view?.Dispose();
-        _map?.Dispose();
+        _file.Dispose();
     }
 
     private byte* DataPointer(SafetensorsEntry entry)
@@ -238,12 +211,16 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     // --- header validation ---
 
-    private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
+    private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
     {
+        // JsonDocument validates structure but transcodes strings lazily, so bad UTF-8 would
+        // surface later as an InvalidOperationException; the format requires UTF-8 throughout.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw Invalid(path, "the header is not valid UTF-8");
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(header);
+            document = JsonDocument.Parse(header.ToArray());
         }
         catch (JsonException e)
         {
@@ -311,7 +288,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         if (dtypeElement is not { ValueKind: JsonValueKind.String } dtypeValue)
             throw Invalid(path, $"tensor '{name}' has no string field 'dtype'");
         string dtype = dtypeValue.GetString()!;
-        if (!TryParseDType(dtype, out var type, out int elementSize))
+        if (!ElementTypes.TryParse(dtype, out var type, out int elementSize))
             throw Invalid(path, $"tensor '{name}' has unknown dtype '{dtype}'");
 
         if (shapeElement is not { ValueKind: JsonValueKind.Array } shapeValue)
@@ -390,151 +367,6 @@ public sealed unsafe class SafetensorsFile : IDisposable
         JsonValueKind.Null => "null",
         _ => kind.ToString(),
     };
-
-    internal static bool TryParseDType(string dtype, out SafetensorsElementType type, out int elementSize)
-    {
-        (type, elementSize) = dtype switch
-        {
-            "BOOL" => (SafetensorsElementType.Bool, 1),
-            "U8" => (SafetensorsElementType.U8, 1),
-            "I8" => (SafetensorsElementType.I8, 1),
-            "F8_E4M3" => (SafetensorsElementType.F8E4M3, 1),
-            "F8_E5M2" => (SafetensorsElementType.F8E5M2, 1),
-            "I16" => (SafetensorsElementType.I16, 2),
-            "U16" => (SafetensorsElementType.U16, 2),
-            "F16" => (SafetensorsElementType.F16, 2),
-            "BF16" => (SafetensorsElementType.BF16, 2),
-            "I32" => (SafetensorsElementType.I32, 4),
-            "U32" => (SafetensorsElementType.U32, 4),
-            "F32" => (SafetensorsElementType.F32, 4),
-            "I64" => (SafetensorsElementType.I64, 8),
-            "U64" => (SafetensorsElementType.U64, 8),
-            "F64" => (SafetensorsElementType.F64, 8),
-            _ => (default, 0),
-        };
-        return elementSize != 0;
-    }
-
-    private static bool IsInteger(SafetensorsElementType type) => type is SafetensorsElementType.Bool
-        or SafetensorsElementType.U8 or SafetensorsElementType.I8 or SafetensorsElementType.I16 or SafetensorsElementType.U16
-        or SafetensorsElementType.I32 or SafetensorsElementType.U32 or SafetensorsElementType.I64 or SafetensorsElementType.U64;
-
-    // --- element conversion (the file is little-endian whatever the host is) ---
-
-    private static void ConvertToFloat32(SafetensorsElementType type, ReadOnlySpan<byte> s, Span<float> d)
-    {
-        switch (type)
-        {
-            case SafetensorsElementType.F32:
-                if (BitConverter.IsLittleEndian) s.CopyTo(MemoryMarshal.AsBytes(d));
-                else for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadSingleLittleEndian(s[(i * 4)..]);
-                break;
-            case SafetensorsElementType.F16:
-                for (int i = 0; i < d.Length; i++) d[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(s[(i * 2)..]);
-                break;
-            case SafetensorsElementType.BF16:
-                // bfloat16 is the top half of a float32, so widening is exact.
-                for (int i = 0; i < d.Length; i++) d[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(s[(i * 2)..]) << 16);
-                break;
-            case SafetensorsElementType.F64:
-                for (int i = 0; i < d.Length; i++) d[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(s[(i * 8)..]);
-                break;
-            case SafetensorsElementType.F8E5M2:
-                // E5M2 is the top byte of a float16.
-                for (int i = 0; i < d.Length; i++) d[i] = (float)BitConverter.UInt16BitsToHalf((ushort)(s[i] << 8));
-                break;
-            case SafetensorsElementType.F8E4M3:
-                for (int i = 0; i < d.Length; i++) d[i] = Float8E4M3ToSingle(s[i]);
-                break;
-            case SafetensorsElementType.Bool:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i] != 0 ? 1f : 0f;
-                break;
-            case SafetensorsElementType.U8:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i];
-                break;
-            case SafetensorsElementType.I8:
-                for (int i = 0; i < d.Length; i++) d[i] = (sbyte)s[i];
-                break;
-            case SafetensorsElementType.I16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt16LittleEndian(s[(i * 2)..]);
-                break;
-            case SafetensorsElementType.U16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt16LittleEndian(s[(i * 2)..]);
-                break;
-            case SafetensorsElementType.I32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt32LittleEndian(s[(i * 4)..]);
-                break;
-            case SafetensorsElementType.U32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt32LittleEndian(s[(i * 4)..]);
-                break;
-            case SafetensorsElementType.I64:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt64LittleEndian(s[(i * 8)..]);
-                break;
-            case SafetensorsElementType.U64:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt64LittleEndian(s[(i * 8)..]);
-                break;
-            default:
-                throw new InvalidOperationException($"no float conversion for {type}");
-        }
-    }
-
-    // Returns false (with the element index) for a U64 value that int64 cannot hold.
-    private static bool ConvertToInt64(SafetensorsElementType type, ReadOnlySpan<byte> s, Span<long> d, out int bad)
-    {
-        bad = -1;
-        switch (type)
-        {
-            case SafetensorsElementType.Bool:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i] != 0 ? 1 : 0;
-                break;
-            case SafetensorsElementType.U8:
-                for (int i = 0; i < d.Length; i++) d[i] = s[i];
-                break;
-            case SafetensorsElementType.I8:
-                for (int i = 0; i < d.Length; i++) d[i] = (sbyte)s[i];
-                break;
-            case SafetensorsElementType.I16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt16LittleEndian(s[(i * 2)..]);
-                break;
-            case SafetensorsElementType.U16:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt16LittleEndian(s[(i * 2)..]);
-                break;
-            case SafetensorsElementType.I32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt32LittleEndian(s[(i * 4)..]);
-                break;
-            case SafetensorsElementType.U32:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadUInt32LittleEndian(s[(i * 4)..]);
-                break;
-            case SafetensorsElementType.I64:
-                for (int i = 0; i < d.Length; i++) d[i] = BinaryPrimitives.ReadInt64LittleEndian(s[(i * 8)..]);
-                break;
-            case SafetensorsElementType.U64:
-                for (int i = 0; i < d.Length; i++)
-                {
-                    ulong v = BinaryPrimitives.ReadUInt64LittleEndian(s[(i * 8)..]);
-                    if (v > long.MaxValue)
-                    {
-                        bad = i;
-                        return false;
-                    }
-                    d[i] = (long)v;
-                }
-                break;
-            default:
-                throw new InvalidOperationException($"no integer conversion for {type}");
-        }
-        return true;
-    }
-
-    // float8 e4m3 "fn" (PyTorch's float8_e4m3fn): bias 7, no infinities, S.1111.111 is NaN.
-    private static float Float8E4M3ToSingle(byte b)
-    {
-        int exponent = (b >> 3) & 0xF, mantissa = b & 0x7;
-        float magnitude = exponent == 0xF && mantissa == 0x7 ? float.NaN
-            : exponent == 0 ? mantissa * (1f / 512f)
-            : (1f + mantissa / 8f) * MathF.ScaleB(1f, exponent - 7);
-        return (b & 0x80) != 0 ? -magnitude : magnitude;
-    }
 }
 
 /// <summary>

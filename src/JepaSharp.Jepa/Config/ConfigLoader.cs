@@ -140,10 +140,11 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{sourceName}:{e.Start.Line}: invalid YAML: {e.Message}");
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException || e.GetType() == typeof(ArgumentException))
         {
             // YamlDotNet's scanner fails this way, without a position, on some unclosed flow
-            // collections; the last event that parsed is the best line we can give.
+            // collections (and with ArgumentException on some malformed event sequences, found
+            // by tests/JepaSharp.Fuzz); the last event that parsed is the best line we can give.
             throw new ConfigException($"{sourceName}:{parser.LastGoodLine}: invalid YAML after this line (an unclosed '[' or '{{'?)");
         }
         if (stream.Documents.Count == 0 || ValueKinds.IsNull(stream.Documents[0].RootNode))

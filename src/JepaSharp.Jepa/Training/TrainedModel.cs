@@ -53,7 +53,8 @@ public sealed class TrainedModel : IDisposable
     /// <summary>The same architecture at its initialisation (same seed): the "random" baseline.</summary>
     public static TrainedModel RandomInit(TrainConfig config) => new(config, ModelFactory.CreateModel(config), null, 0);
 
-    private static string ResolveWeights(string path)
+    /// <summary>The model.safetensors a path names: the file itself, a checkpoint folder's, or a run directory's latest.</summary>
+    public static string ResolveWeights(string path)
     {
         if (File.Exists(path)) return path;
         if (!Directory.Exists(path)) throw new FileNotFoundException($"checkpoint '{path}' does not exist", path);

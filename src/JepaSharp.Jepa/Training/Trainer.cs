@@ -26,6 +26,8 @@ public sealed record TrainOptions
     public int? EvalEvery { get; init; }
     /// <summary>Scores the representation during training; the best-scoring checkpoint is kept in checkpoints/best.</summary>
     public ITrainingEvaluator? Evaluator { get; init; }
+    /// <summary>Fills a new run's freshly built model from other weights (train --init); the optimizer and schedules start fresh.</summary>
+    public Action<IJepaModel>? InitializeWeights { get; init; }
 }
 
 public enum TrainOutcome
@@ -128,6 +130,7 @@ public sealed class Trainer : IDisposable
         {
             if (latest != null)
                 throw new InvalidOperationException($"'{_options.OutDir}' already holds a run (checkpoint {latest}); pass --resume to continue it or choose another --out");
+            _options.InitializeWeights?.Invoke(_model);
             _config.Save(Path.Combine(_options.OutDir, "config.yaml"));
             return;
         }
