@@ -35,9 +35,8 @@ public static unsafe partial class Ops
     public static Tensor GeluLinear(Tensor h, Tensor weight, Tensor? bias, Tensor? residual = null)
     {
         const string op = "gelu_linear";
-        int k = h.Shape.Last, n = weight.Shape[0], m = h.Shape.Rows;
-        if (weight.Shape.Rank != 2 || weight.Shape[1] != k) throw ShapeError(op, $"weight {weight.Shape} does not match input {h.Shape}");
-        if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != n)) throw ShapeError(op, $"bias {bias.Shape} does not match weight {weight.Shape}");
+        var (n, k) = RequireLinearShapes(op, h, weight, bias);
+        int m = h.Shape.Rows;
         var g = GraphOf(op, h, weight, bias);
         var y = g.NewTensor(h.Shape.WithLast(n));
         float beta = StartFromResidual(op, y, residual);

@@ -15,12 +15,7 @@ public static unsafe partial class Ops
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, Tensor? residual = null)
     {
         const string op = "linear";
-        RequireRank(op, weight, 2, "weight");
-        int n = weight.Shape[0], k = weight.Shape[1];
-        if (x.Shape.Rank < 1 || x.Shape.Last != k)
-            throw ShapeError(op, $"input {x.Shape} does not end in {k}, the in-features of weight {weight.Shape}");
-        if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != n))
-            throw ShapeError(op, $"bias {bias.Shape} does not match out-features {n} of weight {weight.Shape}");
+        var (n, k) = RequireLinearShapes(op, x, weight, bias);
         var g = GraphOf(op, x, weight, bias);
         int m = x.Shape.Rows;
         var y = g.NewTensor(x.Shape.WithLast(n));
@@ -29,6 +24,18 @@ public static unsafe partial class Ops
         if (g.NeedsGrad(x, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
             g.Record(y, LinearBackward.Instance, x, weight, bias, residual);
         return y;
+    }
+
+    /// <summary>Checks x [..., K], weight [N, K] and bias [N] (or null) of a linear layer; returns (N, K).</summary>
+    private static (int N, int K) RequireLinearShapes(string op, Tensor x, Tensor weight, Tensor? bias)
+    {
+        RequireRank(op, weight, 2, "weight");
+        int n = weight.Shape[0], k = weight.Shape[1];
+        if (x.Shape.Rank < 1 || x.Shape.Last != k)
+            throw ShapeError(op, $"input {x.Shape} does not end in {k}, the in-features of weight {weight.Shape}");
+        if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != n))
+            throw ShapeError(op, $"bias {bias.Shape} does not match out-features {n} of weight {weight.Shape}");
+        return (n, k);
     }
 
     /// <summary>Copies the residual into the output so a GEMM can accumulate onto it (beta 1); beta 0 without one.</summary>
