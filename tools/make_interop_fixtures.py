@@ -53,73 +53,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import Block, save_safetensors, sincos_1d  # noqa: E402
+from ijepa_torch import VisionTransformer, VisionTransformerPredictor  # noqa: E402
+from make_fixtures import save_safetensors  # noqa: E402
 
-EPS = 1e-6
-
-
-def sincos_2d(dim, grid):
-    """Official get_2d_sincos_pos_embed: channels [0, D/2) encode the column, [D/2, D) the row."""
-    g = torch.arange(grid, dtype=torch.float64)
-    cols = g.reshape(1, grid).expand(grid, grid)
-    rows = g.reshape(grid, 1).expand(grid, grid)
-    return torch.cat([sincos_1d(dim // 2, cols), sincos_1d(dim // 2, rows)], dim=1).float().unsqueeze(0)
+EPS = 1e-6  # the official LayerNorm eps, which the reference modules use
 
 
-def apply_masks(x, masks):
-    """src/masks/utils.py: gather tokens per mask, concatenate along the batch (mask-major)."""
-    return torch.cat([torch.gather(x, 1, m.unsqueeze(-1).repeat(1, 1, x.size(-1))) for m in masks], dim=0)
-
-
-class PatchEmbed(nn.Module):
-    def __init__(self, patch, chans, dim):
-        super().__init__()
-        self.proj = nn.Conv2d(chans, dim, kernel_size=patch, stride=patch)
-
-    def forward(self, x):
-        return self.proj(x).flatten(2).transpose(1, 2)
-
-
-class VisionTransformer(nn.Module):
-    def __init__(self, img, patch, chans, dim, depth, heads, mlp_ratio=4.0):
-        super().__init__()
-        self.patch_embed = PatchEmbed(patch, chans, dim)
-        grid = img // patch
-        self.pos_embed = nn.Parameter(sincos_2d(dim, grid), requires_grad=False)
-        self.blocks = nn.ModuleList([Block(dim, heads, mlp_ratio, EPS) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=EPS)
-
-    def forward(self, x, masks=None):
-        x = self.patch_embed(x) + self.pos_embed
-        if masks is not None:
-            x = apply_masks(x, masks)
-        for blk in self.blocks:
-            x = blk(x)
-        return self.norm(x)
-
-
-class Predictor(nn.Module):
-    def __init__(self, grid, dim, pdim, depth, heads):
-        super().__init__()
-        self.predictor_embed = nn.Linear(dim, pdim)
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, pdim))
-        self.predictor_pos_embed = nn.Parameter(sincos_2d(pdim, grid), requires_grad=False)
-        self.predictor_blocks = nn.ModuleList([Block(pdim, heads, 4.0, EPS) for _ in range(depth)])
-        self.predictor_norm = nn.LayerNorm(pdim, eps=EPS)
-        self.predictor_proj = nn.Linear(pdim, dim)
-
-    def forward(self, x, masks_x, masks):
-        B = len(x) // len(masks_x)
-        x = self.predictor_embed(x)
-        x = x + apply_masks(self.predictor_pos_embed.repeat(B, 1, 1), masks_x)
-        ctx = x.shape[1]
-        pos = apply_masks(self.predictor_pos_embed.repeat(B, 1, 1), masks)
-        pos = torch.cat([pos[i * B:(i + 1) * B] for i in range(len(pos) // B) for _ in range(len(masks_x))], dim=0)
-        pred = self.mask_token.repeat(pos.size(0), pos.size(1), 1) + pos
-        x = torch.cat([x.repeat(len(masks), 1, 1), pred], dim=1)
-        for blk in self.predictor_blocks:
-            x = blk(x)
-        return self.predictor_proj(self.predictor_norm(x)[:, ctx:])
+def Predictor(grid, dim, pdim, depth, heads):
+    """The official predictor over a grid×grid patch layout."""
+    return VisionTransformerPredictor(grid * grid, dim, pdim, depth, heads)
 
 
 def randomize(module, seed):
