@@ -166,6 +166,7 @@ public sealed class Trainer : IDisposable
         int? evalEvery = _options.Evaluator is null ? null : _options.EvalEvery ?? _config.Logging.EvalEvery;
         var layerNorms = new LayerGradNorms(_model);
         var layerTags = layerNorms.Names.Select(n => "grad_norm/" + n).ToArray();
+        var fields = new (string, MetricValue)[StepFieldCount + layerTags.Length];
         using var metrics = new MetricsLog(_options.OutDir);
         using var evaluations = evalEvery is null ? null : new MetricsLog(_options.OutDir, EvaluationsFile);
         using var tensorBoard = new TensorBoardWriter(_options.OutDir);
@@ -193,7 +194,7 @@ public sealed class Trainer : IDisposable
             var m = new StepMetrics(_step, _schedule.TrainingSteps, batch.Epoch + 1, value, outcome.Lr, outcome.WeightDecay,
                 outcome.Momentum, batch.Count, rate.PerSecond, masks.KeepEnc, masks.KeepPred, outcome.GradNorm, clock.Elapsed.TotalSeconds,
                 outcome.PredictionLoss, outcome.RegularizerLoss);
-            Log(metrics, tensorBoard, m, measureLayers ? layerNorms : null, layerTags);
+            Log(metrics, tensorBoard, m, measureLayers ? layerNorms : null, layerTags, fields);
             onStep?.Invoke(m);
 
             bool evaluate = evalEvery is { } e && (_step % e == 0 || _step == _schedule.TrainingSteps);
@@ -213,18 +214,34 @@ public sealed class Trainer : IDisposable
             $"finished {_step} steps, final loss {_lastLoss:F5}" + (best is null ? "" : $"; best checkpoint {best} ({Checkpoints.ReadBestEvaluation(best)})"), best);
     }
 
-    /// <summary>One metrics line per step; on steps with measured layer norms they join the line as <c>grad_norm/&lt;group&gt;</c> fields.</summary>
-    private static void Log(MetricsLog metrics, TensorBoardWriter tensorBoard, StepMetrics m, LayerGradNorms? layers, string[] layerTags)
+    /// <summary>Fields of a metrics line besides the per-layer gradient norms.</summary>
+    private const int StepFieldCount = 12;
+
+    /// <summary>
+    /// One metrics line per step, built in <paramref name="fields"/> (reused every step); on steps with measured
+    /// layer norms they join the line as <c>grad_norm/&lt;group&gt;</c> fields.
+    /// </summary>
+    private static void Log(MetricsLog metrics, TensorBoardWriter tensorBoard, StepMetrics m, LayerGradNorms? layers, string[] layerTags,
+        (string, MetricValue)[] fields)
     {
-        (string, MetricValue)[] fields =
-        [
-            ("epoch", m.Epoch), ("loss", m.Loss), ("lr", m.Lr), ("wd", m.WeightDecay), ("momentum", m.Momentum),
-            ("img_per_s", Math.Round(m.ImagesPerSecond, 1)), ("grad_norm", m.GradNorm), ("keep_context", m.KeepContext),
-            ("keep_target", m.KeepTarget), ("elapsed_s", Math.Round(m.ElapsedSeconds, 3)),
-            .. double.IsNaN(m.RegularizerLoss) ? [] : new (string, MetricValue)[] { ("loss_prediction", m.PredictionLoss), ("loss_regularizer", m.RegularizerLoss) },
-            .. layers is null ? [] : layerTags.Select((tag, i) => (tag, (MetricValue)layers.Values[i])),
-        ];
-        metrics.Append(m.Step, fields);
+        int count = 0;
+        fields[count++] = ("epoch", m.Epoch);
+        fields[count++] = ("loss", m.Loss);
+        fields[count++] = ("lr", m.Lr);
+        fields[count++] = ("wd", m.WeightDecay);
+        fields[count++] = ("momentum", m.Momentum);
+        fields[count++] = ("img_per_s", Math.Round(m.ImagesPerSecond, 1));
+        fields[count++] = ("grad_norm", m.GradNorm);
+        fields[count++] = ("keep_context", m.KeepContext);
+        fields[count++] = ("keep_target", m.KeepTarget);
+        fields[count++] = ("elapsed_s", Math.Round(m.ElapsedSeconds, 3));
+        if (!double.IsNaN(m.RegularizerLoss))
+        {
+            fields[count++] = ("loss_prediction", m.PredictionLoss);
+            fields[count++] = ("loss_regularizer", m.RegularizerLoss);
+        }
+        for (int i = 0; layers is not null && i < layerTags.Length; i++) fields[count++] = (layerTags[i], layers.Values[i]);
+        metrics.Append(m.Step, fields.AsSpan(0, count));
         tensorBoard.AddScalars(m.Step, ("train/loss", (float)m.Loss), ("train/lr", (float)m.Lr), ("train/wd", (float)m.WeightDecay),
             ("train/momentum", (float)m.Momentum), ("train/img_per_s", (float)m.ImagesPerSecond), ("train/grad_norm", (float)m.GradNorm));
         if (!double.IsNaN(m.RegularizerLoss))
