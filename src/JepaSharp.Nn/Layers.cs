@@ -45,6 +45,9 @@ public sealed class LayerNorm : Module
 
     public Tensor Forward(Tensor x) => Ops.LayerNorm(x, Weight, Bias, Eps);
 
+    /// <summary>next(norm(x)) in one op that keeps no normalised copy of x for backward (see <see cref="Ops.NormLinear"/>).</summary>
+    public Tensor ForwardInto(Linear next, Tensor x) => Ops.NormLinear(x, Weight, Bias, Eps, next.Weight, next.Bias);
+
     protected override void ResetParameters(Random rng)
     {
         Weight.Span.Fill(1f);
@@ -67,7 +70,10 @@ public sealed class Mlp : Module
     public Tensor Forward(Tensor x) => Forward(x, null);
 
     /// <summary>residual + mlp(x) when a residual is given (the block's skip connection, fused into fc2).</summary>
-    public Tensor Forward(Tensor x, Tensor? residual) => Ops.GeluLinear(Fc1.Forward(x), Fc2.Weight, Fc2.Bias, residual);
+    public Tensor Forward(Tensor x, Tensor? residual) => FromHidden(Fc1.Forward(x), residual);
+
+    /// <summary>fc2(GELU(hidden)) (+ residual), for callers that computed fc1's output themselves.</summary>
+    public Tensor FromHidden(Tensor hidden, Tensor? residual) => Ops.GeluLinear(hidden, Fc2.Weight, Fc2.Bias, residual);
 }
 
 /// <summary>Multi-head self-attention: one <c>qkv</c> Linear (D → 3D), the fused attention core, <c>proj</c> (D → D).</summary>
@@ -92,11 +98,13 @@ public sealed class Attention : Module
     /// (left alone when empty), recomputed from the same qkv with <see cref="AttentionProbabilities"/>; with a
     /// residual, returns residual + attn(x) (the block's skip connection, fused into proj).
     /// </summary>
-    public Tensor Forward(Tensor x, Span<float> probabilities, Tensor? residual = null)
+    public Tensor Forward(Tensor x, Span<float> probabilities, Tensor? residual = null) => FromQkv(Qkv.Forward(x), probabilities, residual);
+
+    /// <summary>The attention core and proj over a ready qkv projection [B, T, 3D] (see <see cref="Forward(Tensor, Span{float}, Tensor?)"/>).</summary>
+    public Tensor FromQkv(Tensor qkv, Span<float> probabilities, Tensor? residual)
     {
-        var qkv = Qkv.Forward(x);
         if (!probabilities.IsEmpty) AttentionProbabilities.Compute(qkv, Heads, probabilities);
-        return Ops.Linear(Ops.Attention(qkv, Heads), Proj.Weight, Proj.Bias, residual);
+        return Ops.AttentionLinear(qkv, Heads, Proj.Weight, Proj.Bias, residual);
     }
 }
 
@@ -121,7 +129,7 @@ public sealed class Block : Module
     /// <summary>Forward that also writes the block's attention probabilities [B, heads, T, T] (see <see cref="Attention.Forward(Tensor, Span{float})"/>).</summary>
     public Tensor Forward(Tensor x, Span<float> attentionProbabilities)
     {
-        x = Attn.Forward(Norm1.Forward(x), attentionProbabilities, residual: x);
-        return Mlp.Forward(Norm2.Forward(x), residual: x);
+        x = Attn.FromQkv(Norm1.ForwardInto(Attn.Qkv, x), attentionProbabilities, residual: x);
+        return Mlp.FromHidden(Norm2.ForwardInto(Mlp.Fc1, x), residual: x);
     }
 }

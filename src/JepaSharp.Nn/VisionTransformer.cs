@@ -19,6 +19,18 @@ public sealed class PatchEmbed : Module
 
     public Tensor Forward(Tensor images) => Ops.PatchEmbed(images, Weight, Bias);
 
+    /// <summary>
+    /// The embeddings of the kept patches only, each plus its position (<paramref name="positions"/> [1, N, D]):
+    /// patches are gathered before the projection, so dropped ones cost neither compute nor memory.
+    /// Index layout as in Ops.GatherTokens.
+    /// </summary>
+    public Tensor Forward(Tensor images, Tensor positions, ReadOnlySpan<int> keepIndices, int keep)
+    {
+        var graph = images.Graph ?? throw new InvalidOperationException("patch embedding: images must be a graph input");
+        var patches = Ops.GatherTokens(Ops.Patches(images, PatchSize), keepIndices, keep);
+        return Ops.Linear(patches, Ops.PatchWeight(graph, graph.Bind(Weight)), Bias, residual: Ops.GatherTokens(graph.Bind(positions), keepIndices, keep));
+    }
+
     protected override void ResetParameters(Random rng)
     {
         Init.TruncNormal(Weight.Span, rng, 0.02);
@@ -71,8 +83,7 @@ public sealed class VisionTransformer : Module
     public Tensor Forward(Tensor images, ReadOnlySpan<int> keepIndices = default, int keep = 0)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
-        var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
-        if (!keepIndices.IsEmpty) x = Ops.GatherTokens(x, keepIndices, keep);
+        var x = keepIndices.IsEmpty ? Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed) : PatchEmbed.Forward(images, PosEmbed, keepIndices, keep);
         for (int i = 0; i < Blocks.Count; i++) x = ForwardBlock(graph, i, x);
         return Norm.Forward(x);
     }

@@ -15,7 +15,10 @@ public sealed unsafe class Graph : IDisposable
     private readonly Arena _arena;
     private readonly List<Tensor> _pool = new();
     private readonly List<Tensor> _tape = new();
-    private readonly Dictionary<long, Stack<nint>> _freeGrads = new();
+    // Dead buffers that backward may reuse (see RecycleGradients), with their capacity in floats; a buffer handed out
+    // for a smaller request keeps its capacity in _reusedCapacity so it returns to the list at full size.
+    private readonly List<(long Capacity, nint Pointer)> _freeBuffers = new();
+    private readonly Dictionary<nint, long> _reusedCapacity = new();
     private int _poolUsed;
     private int _noGradDepth;
 
@@ -27,10 +30,11 @@ public sealed unsafe class Graph : IDisposable
     public Arena Arena => _arena;
 
     /// <summary>
-    /// When set, <see cref="Backward"/> hands an activation's gradient buffer back for reuse as soon as the op that
-    /// produced the activation has run its backward (the buffer is dead from then on), so the backward pass needs a
-    /// few buffers per shape instead of one per activation. Intermediate gradients are then gone after the backward
-    /// (their <c>Grad</c> is null); leave it off to inspect them.
+    /// When set, <see cref="Backward"/> hands an activation's gradient buffer, and the activation's own buffer, back
+    /// for reuse as soon as the op that produced the activation has run its backward: every op that read either ran
+    /// its backward earlier in the reverse walk, so both are dead from then on. The backward pass then writes its
+    /// gradients into the memory of spent activations instead of growing the arena. Intermediate gradients and
+    /// activations are gone after the backward (their <c>Grad</c> and <c>Data</c> are null); leave it off to inspect them.
     /// </summary>
     public bool RecycleGradients { get; set; }
 
@@ -56,6 +60,7 @@ public sealed unsafe class Graph : IDisposable
     {
         var t = Rent(shape);
         t.Data = _arena.AllocFloats(shape.Numel, zero);
+        t.OwnsData = true;
         return t;
     }
 
@@ -160,13 +165,14 @@ public sealed unsafe class Graph : IDisposable
         => GradEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
 
     /// <summary>Marks <paramref name="output"/> as produced by <paramref name="op"/> and puts it on the tape.</summary>
-    public void Record(Tensor output, OpBackward op, Tensor src0, Tensor? src1 = null, Tensor? src2 = null, Tensor? src3 = null)
+    public void Record(Tensor output, OpBackward op, Tensor src0, Tensor? src1 = null, Tensor? src2 = null, Tensor? src3 = null, Tensor? src4 = null)
     {
         output.Op = op;
         output.Src0 = src0;
         output.Src1 = src1;
         output.Src2 = src2;
         output.Src3 = src3;
+        output.Src4 = src4;
         output.RequiresGrad = true;
         _tape.Add(output);
         Profile?.Forward(op.Name);
@@ -218,7 +224,11 @@ public sealed unsafe class Graph : IDisposable
         for (int i = _tape.Count - 1; i >= 0; i--)
         {
             var t = _tape[i];
-            if (t.Grad == null) continue;
+            if (t.Grad == null)
+            {
+                if (RecycleGradients) FreeActivation(t);
+                continue;
+            }
             if (Profile is null)
             {
                 t.Op!.Backward(t, this);
@@ -229,19 +239,37 @@ public sealed unsafe class Graph : IDisposable
                 t.Op!.Backward(t, this);
                 Profile.Backward(t.Op.Name, start);
             }
-            if (RecycleGradients) FreeGrad(t);
+            if (RecycleGradients)
+            {
+                FreeGrad(t);
+                FreeActivation(t);
+            }
         }
     }
 
     private float* AllocGrad(long numel, bool zero)
     {
-        if (RecycleGradients && _freeGrads.TryGetValue(numel, out var free) && free.Count > 0)
+        int best = RecycleGradients ? SmallestFreeBuffer(numel) : -1;
+        if (best < 0) return _arena.AllocFloats(numel, zero);
+        var (capacity, pointer) = _freeBuffers[best];
+        _freeBuffers[best] = _freeBuffers[^1];
+        _freeBuffers.RemoveAt(_freeBuffers.Count - 1);
+        if (capacity != numel) _reusedCapacity[pointer] = capacity;
+        float* reused = (float*)pointer;
+        if (zero) new Span<float>(reused, checked((int)numel)).Clear();
+        return reused;
+    }
+
+    /// <summary>Best fit: the index of the smallest free buffer that holds <paramref name="numel"/> floats, or −1.</summary>
+    private int SmallestFreeBuffer(long numel)
+    {
+        int best = -1;
+        for (int i = 0; i < _freeBuffers.Count; i++)
         {
-            float* reused = (float*)free.Pop();
-            if (zero) new Span<float>(reused, checked((int)numel)).Clear();
-            return reused;
+            long capacity = _freeBuffers[i].Capacity;
+            if (capacity >= numel && (best < 0 || capacity < _freeBuffers[best].Capacity)) best = i;
         }
-        return _arena.AllocFloats(numel, zero);
+        return best;
     }
 
     /// <summary>Returns t's gradient buffer to the free list unless an input took it over (<see cref="TryShareGrad"/>).</summary>
@@ -249,16 +277,31 @@ public sealed unsafe class Graph : IDisposable
     {
         float* grad = t.Grad;
         t.Grad = null;
-        if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad || grad == t.Src3?.Grad) return;
-        if (!_freeGrads.TryGetValue(t.Numel, out var free)) _freeGrads[t.Numel] = free = new Stack<nint>();
-        free.Push((nint)grad);
+        if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad || grad == t.Src3?.Grad || grad == t.Src4?.Grad) return;
+        Release(grad, t.Numel);
+    }
+
+    /// <summary>Returns t's activation buffer to the free list when t owns it (a reshape's view belongs to its source).</summary>
+    private void FreeActivation(Tensor t)
+    {
+        if (!t.OwnsData) return;
+        Release(t.Data, t.Numel);
+        t.Data = null;
+        t.OwnsData = false;
+    }
+
+    private void Release(float* buffer, long numel)
+    {
+        if (_reusedCapacity.Remove((nint)buffer, out long capacity)) numel = capacity;
+        _freeBuffers.Add((numel, (nint)buffer));
     }
 
     /// <summary>Forgets the step: tape, tensors and arena memory are all recycled.</summary>
     public void Reset()
     {
         _tape.Clear();
-        foreach (var free in _freeGrads.Values) free.Clear();
+        _freeBuffers.Clear();
+        _reusedCapacity.Clear();
         for (int i = 0; i < _poolUsed; i++) _pool[i].ResetRecord();
         _poolUsed = 0;
         _arena.Reset();

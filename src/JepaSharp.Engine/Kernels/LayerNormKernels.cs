@@ -35,6 +35,21 @@ public static unsafe class LayerNormKernels
     }
 
     /// <summary>
+    /// output[r,:] = (input[r,:] − mean[r])·rstd[r]·γ + β from saved statistics: the forward's output again,
+    /// bit for bit, for ops that recompute the normalised rows in backward instead of keeping them.
+    /// </summary>
+    public static void Apply(float* output, float* input, float* weight, float* bias, float* mean, float* rstd,
+        int rows, int C, WorkerPool? pool = null)
+    {
+        ElementwiseKernels.CheckShape(rows, C);
+        if (rows == 0) return;
+        var job = new ApplyJob { Output = output, Input = input, Weight = weight, Bias = bias, Mean = mean, Rstd = rstd, C = C };
+        pool ??= WorkerPool.Shared;
+        if (pool.Threads == 1 || rows == 1 || (long)rows * C < SerialElements) job.Execute(0, rows, 0);
+        else pool.For(rows, ref job);
+    }
+
+    /// <summary>
     /// Accumulates the LayerNorm gradients: <paramref name="dinput"/> [rows, C], <paramref name="dweight"/> and
     /// <paramref name="dbias"/> [C]; each may be null when not needed. <paramref name="weight"/> null means γ = 1.
     /// </summary>
@@ -123,6 +138,19 @@ public static unsafe class LayerNormKernels
                 if (Rstd != null) Rstd[r] = s;
                 Normalize(y, x, m, s, Weight, Bias, C);
             }
+        }
+    }
+
+    private struct ApplyJob : IParallelJob
+    {
+        public float* Output, Input, Weight, Bias, Mean, Rstd;
+        public int C;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int begin, int end, int thread)
+        {
+            for (int r = begin; r < end; r++)
+                Normalize(Output + (long)r * C, Input + (long)r * C, Mean[r], Rstd[r], Weight, Bias, C);
         }
     }
 

@@ -35,7 +35,7 @@ public static unsafe partial class Ops
     public static Tensor GeluLinear(Tensor h, Tensor weight, Tensor? bias, Tensor? residual = null)
     {
         const string op = "gelu_linear";
-        var (n, k) = RequireLinearShapes(op, h, weight, bias);
+        var (n, k) = RequireLinearShapes(op, h.Shape, weight, bias);
         int m = h.Shape.Rows;
         var g = GraphOf(op, h, weight, bias);
         var y = g.NewTensor(h.Shape.WithLast(n));

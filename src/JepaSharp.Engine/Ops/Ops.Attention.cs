@@ -1,5 +1,6 @@
 using JepaSharp.Engine.Autograd;
 using JepaSharp.Engine.Kernels;
+using JepaSharp.Engine.Kernels.Gemm;
 using JepaSharp.Engine.Tensors;
 
 namespace JepaSharp.Engine.Ops;
@@ -14,16 +15,75 @@ public static unsafe partial class Ops
     public static Tensor Attention(Tensor qkv, int heads, float? scale = null)
         => Attention(qkv, heads, scale, out _);
 
-    /// <summary>As <see cref="Attention(Tensor,int,float?)"/>, also returning the probabilities [B, heads, T, T] (valid until the graph resets).</summary>
-    public static Tensor Attention(Tensor qkv, int heads, float? scale, out Tensor probabilities)
+    /// <summary>
+    /// y = Attention(qkv)·Wᵀ + b (+ residual): the attention core and the output projection in one op that saves
+    /// only qkv. The probabilities and the attention output live in temporary buffers and are recomputed in backward
+    /// (the same kernel, so the same values bit for bit): for short sequences that costs a few percent of the block's
+    /// products and saves a [B, T, C] and a [B, heads, T, T] activation. W is [N, C] for qkv [B, T, 3·C]; the
+    /// residual, when given, is shaped like y.
+    /// </summary>
+    public static Tensor AttentionLinear(Tensor qkv, int heads, Tensor weight, Tensor? bias, Tensor? residual = null)
     {
-        const string op = "attention";
+        const string op = "attention_linear";
+        var (b, t, c, dh, scale) = RequireAttentionShapes(op, qkv, heads, null);
+        var (n, k) = RequireLinearShapes(op, new Shape(b, t, c), weight, bias);
+        var g = GraphOf(op, qkv, weight, bias);
+        var y = g.NewTensor(new Shape(b, t, n));
+        float beta = StartFromResidual(op, y, residual);
+        float* attention = g.BeginTemporary((long)b * t * c, out var mark);
+        AttentionKernels.Forward(attention, null, qkv.Data, b, t, heads, dh, scale);
+        Sgemm.Run(false, true, b * t, n, k, 1f, attention, k, weight.Data, k, beta, y.Data, n, bias: bias is null ? null : bias.Data);
+        g.EndTemporary(mark);
+        if (g.NeedsGrad(qkv, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
+        {
+            g.Record(y, AttentionLinearBackward.Instance, qkv, weight, bias, residual);
+            y.Arg0 = heads;
+            y.FArg0 = scale;
+        }
+        return y;
+    }
+
+    private sealed class AttentionLinearBackward : OpBackward
+    {
+        public static readonly AttentionLinearBackward Instance = new();
+        public override string Name => "attention_linear";
+
+        internal override void Backward(Tensor y, Graph g)
+        {
+            Tensor qkv = y.Src0!, w = y.Src1!;
+            int heads = y.Arg0, b = qkv.Shape[0], t = qkv.Shape[1], c = qkv.Shape[2] / 3, n = w.Shape[0], m = b * t;
+            float* dqkv = g.GradOf(qkv, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
+            float* attention = g.BeginTemporary((long)m * c + (long)b * heads * t * t, out var mark);
+            float* probabilities = attention + (long)m * c;
+            AttentionKernels.Forward(attention, probabilities, qkv.Data, b, t, heads, c / heads, y.FArg0);
+            if (dw != null) Sgemm.Run(true, false, n, c, m, 1f, y.Grad, n, attention, c, 1f, dw, c);   // dW += dYᵀ·A
+            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                             // db += Σ_rows dY
+            if (dqkv != null)
+            {
+                Sgemm.Run(false, false, m, c, n, 1f, y.Grad, n, w.Data, c, 0f, attention, c);           // dA = dY·W
+                AttentionKernels.Backward(dqkv, attention, qkv.Data, probabilities, b, t, heads, c / heads, y.FArg0, overwrite: fresh);
+            }
+            g.EndTemporary(mark);
+            ResidualBackward(y, g);
+        }
+    }
+
+    /// <summary>Checks qkv [B, T, 3·heads·head_dim]; returns B, T, C = heads·head_dim, head_dim and the scale (1/√head_dim unless given).</summary>
+    private static (int B, int T, int C, int HeadDim, float Scale) RequireAttentionShapes(string op, Tensor qkv, int heads, float? scale)
+    {
         RequireRank(op, qkv, 3, "qkv");
         int b = qkv.Shape[0], t = qkv.Shape[1], c3 = qkv.Shape[2];
         if (heads <= 0 || c3 % (3 * heads) != 0)
             throw ShapeError(op, $"qkv {qkv.Shape}: last axis must be 3·heads·head_dim with heads={heads}");
         int c = c3 / 3, dh = c / heads;
-        float s = scale ?? 1f / MathF.Sqrt(dh);
+        return (b, t, c, dh, scale ?? 1f / MathF.Sqrt(dh));
+    }
+
+    /// <summary>As <see cref="Attention(Tensor,int,float?)"/>, also returning the probabilities [B, heads, T, T] (valid until the graph resets).</summary>
+    public static Tensor Attention(Tensor qkv, int heads, float? scale, out Tensor probabilities)
+    {
+        const string op = "attention";
+        var (b, t, c, dh, s) = RequireAttentionShapes(op, qkv, heads, scale);
         var g = GraphOf(op, qkv);
         var y = g.NewTensor(new Shape(b, t, c));
         probabilities = g.NewTensor(new Shape(b, heads, t, t));

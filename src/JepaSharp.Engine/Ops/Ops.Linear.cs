@@ -15,7 +15,7 @@ public static unsafe partial class Ops
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null, Tensor? residual = null)
     {
         const string op = "linear";
-        var (n, k) = RequireLinearShapes(op, x, weight, bias);
+        var (n, k) = RequireLinearShapes(op, x.Shape, weight, bias);
         var g = GraphOf(op, x, weight, bias);
         int m = x.Shape.Rows;
         var y = g.NewTensor(x.Shape.WithLast(n));
@@ -26,13 +26,70 @@ public static unsafe partial class Ops
         return y;
     }
 
-    /// <summary>Checks x [..., K], weight [N, K] and bias [N] (or null) of a linear layer; returns (N, K).</summary>
-    private static (int N, int K) RequireLinearShapes(string op, Tensor x, Tensor weight, Tensor? bias)
+    /// <summary>
+    /// y = LayerNorm(x)·Wᵀ + b: a pre-norm block's norm and the linear layer after it in one op that saves only x and
+    /// the row statistics. The normalised rows live in a temporary buffer and are recomputed in backward, which saves
+    /// an [..., K] activation per norm. normWeight/normBias [K] are the LayerNorm's affine parameters.
+    /// </summary>
+    public static Tensor NormLinear(Tensor x, Tensor normWeight, Tensor normBias, float eps, Tensor weight, Tensor? bias)
+    {
+        const string op = "norm_linear";
+        var (n, k) = RequireLinearShapes(op, x.Shape, weight, bias);
+        if (normWeight.Shape.Rank != 1 || normWeight.Shape[0] != k || normBias.Shape != normWeight.Shape)
+            throw ShapeError(op, $"norm weight {normWeight.Shape} / bias {normBias.Shape} do not match the last axis of input {x.Shape}");
+        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{op}: eps must be positive");
+        var g = GraphOf(op, x, weight, bias);
+        int m = x.Shape.Rows;
+        var y = g.NewTensor(x.Shape.WithLast(n));
+        bool record = g.NeedsGrad(x, normWeight, normBias) || g.NeedsGrad(weight, bias);
+        float* mean = record ? g.Scratch(m) : null, rstd = record ? g.Scratch(m) : null;
+        float* normed = g.BeginTemporary((long)m * k, out var mark);
+        LayerNormKernels.Forward(normed, mean, rstd, x.Data, normWeight.Data, normBias.Data, m, k, eps);
+        Sgemm.Run(false, true, m, n, k, 1f, normed, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data);
+        g.EndTemporary(mark);
+        if (record)
+        {
+            g.Record(y, NormLinearBackward.Instance, x, weight, bias, normWeight, normBias);
+            y.Saved0 = mean;
+            y.Saved1 = rstd;
+        }
+        return y;
+    }
+
+    private sealed class NormLinearBackward : OpBackward
+    {
+        public static readonly NormLinearBackward Instance = new();
+        public override string Name => "norm_linear";
+
+        internal override void Backward(Tensor y, Graph g)
+        {
+            Tensor x = y.Src0!, w = y.Src1!, normWeight = y.Src3!;
+            int n = w.Shape[0], k = w.Shape[1], m = x.Shape.Rows;
+            float* dx = g.GradOf(x), dw = g.GradOf(w), db = g.GradOf(y.Src2), dNormWeight = g.GradOf(normWeight), dNormBias = g.GradOf(y.Src4);
+            float* mean = (float*)y.Saved0, rstd = (float*)y.Saved1;
+            float* buffer = g.BeginTemporary((long)m * k, out var mark);
+            if (dw != null)
+            {
+                LayerNormKernels.Apply(buffer, x.Data, normWeight.Data, y.Src4!.Data, mean, rstd, m, k);
+                Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, buffer, k, 1f, dw, k);     // dW += dYᵀ·LN(x)
+            }
+            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                 // db += Σ_rows dY
+            if (dx != null || dNormWeight != null || dNormBias != null)
+            {
+                Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, 0f, buffer, k);  // dLN = dY·W
+                LayerNormKernels.Backward(dx, dNormWeight, dNormBias, buffer, x.Data, normWeight.Data, mean, rstd, m, k);
+            }
+            g.EndTemporary(mark);
+        }
+    }
+
+    /// <summary>Checks an input shaped x [..., K], weight [N, K] and bias [N] (or null) of a linear layer; returns (N, K).</summary>
+    private static (int N, int K) RequireLinearShapes(string op, Shape x, Tensor weight, Tensor? bias)
     {
         RequireRank(op, weight, 2, "weight");
         int n = weight.Shape[0], k = weight.Shape[1];
-        if (x.Shape.Rank < 1 || x.Shape.Last != k)
-            throw ShapeError(op, $"input {x.Shape} does not end in {k}, the in-features of weight {weight.Shape}");
+        if (x.Rank < 1 || x.Last != k)
+            throw ShapeError(op, $"input {x} does not end in {k}, the in-features of weight {weight.Shape}");
         if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != n))
             throw ShapeError(op, $"bias {bias.Shape} does not match out-features {n} of weight {weight.Shape}");
         return (n, k);

@@ -255,24 +255,40 @@ public static unsafe partial class Ops
     public static Tensor PatchEmbed(Tensor images, Tensor weight, Tensor bias)
     {
         const string op = "patch_embed";
-        RequireRank(op, images, 4, "images");
         RequireRank(op, weight, 4, "weight");
-        int b = images.Shape[0], cin = images.Shape[1], h = images.Shape[2], w = images.Shape[3];
-        int d = weight.Shape[0], p = weight.Shape[2];
-        if (weight.Shape[1] != cin || weight.Shape[3] != p)
-            throw ShapeError(op, $"weight {weight.Shape} does not match images {images.Shape} (expects [D, {cin}, p, p])");
-        if (h % p != 0 || w % p != 0)
+        var patches = Patches(images, weight.Shape[2]);
+        if (weight.Shape[1] * weight.Shape[2] * weight.Shape[3] != patches.Shape.Last || weight.Shape[3] != weight.Shape[2])
+            throw ShapeError(op, $"weight {weight.Shape} does not match images {images.Shape} (expects [D, {images.Shape[1]}, p, p])");
+        return Linear(patches, PatchWeight(patches.Graph!, weight), bias);
+    }
+
+    /// <summary>A patch embedding's weight [D, Cin, p, p] as the [D, Cin·p·p] matrix that multiplies <see cref="Patches"/>.</summary>
+    public static Tensor PatchWeight(Graph g, Tensor weight)
+    {
+        RequireRank("patch_embed", weight, 4, "weight");
+        return View(g, weight, new Shape(weight.Shape[0], weight.Shape[1] * weight.Shape[2] * weight.Shape[3]));
+    }
+
+    /// <summary>
+    /// The non-overlapping p×p patches of images [B, Cin, H, W] as rows [B, (H/p)·(W/p), Cin·p·p] (im2col), each laid
+    /// out (channel, row, column) like a Conv2d weight, so a patch embedding is <see cref="Linear"/> over them.
+    /// </summary>
+    public static Tensor Patches(Tensor images, int patchSize)
+    {
+        const string op = "patches";
+        RequireRank(op, images, 4, "images");
+        int b = images.Shape[0], cin = images.Shape[1], h = images.Shape[2], w = images.Shape[3], p = patchSize;
+        if (p <= 0 || h % p != 0 || w % p != 0)
             throw ShapeError(op, $"image size {h}x{w} is not a multiple of the patch size {p}");
-        var g = GraphOf(op, images, weight, bias);
-        int n = (h / p) * (w / p);
-        var cols = g.NewTensor(new Shape(b, n, cin * p * p));
+        var g = GraphOf(op, images);
+        var cols = g.NewTensor(new Shape(b, (h / p) * (w / p), cin * p * p));
         TokenKernels.Im2col(cols.Data, images.Data, b, cin, h, w, p);
         if (g.NeedsGrad(images))
         {
             g.Record(cols, Im2colBackward.Instance, images);
             cols.Arg0 = p;
         }
-        return Linear(cols, View(g, weight, new Shape(d, cin * p * p)), bias);
+        return cols;
     }
 
     private sealed class Im2colBackward : OpBackward

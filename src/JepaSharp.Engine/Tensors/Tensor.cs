@@ -26,10 +26,12 @@ public sealed unsafe class Tensor
 
     // How this tensor was produced (null Op = leaf). Ops decide what the slots mean.
     internal OpBackward? Op;
-    internal Tensor? Src0, Src1, Src2, Src3;
+    internal Tensor? Src0, Src1, Src2, Src3, Src4;
     internal void* Saved0, Saved1, Saved2;
     internal int Arg0, Arg1, Arg2, Arg3;
     internal float FArg0, FArg1;
+    /// <summary>True when Data is this tensor's own arena allocation (not a view of another tensor or a parameter).</summary>
+    internal bool OwnsData;
 
     public int Numel => Shape.Numel;
 
@@ -53,12 +55,13 @@ public sealed unsafe class Tensor
     internal void ResetRecord()
     {
         Op = null;
-        Src0 = Src1 = Src2 = Src3 = null;
+        Src0 = Src1 = Src2 = Src3 = Src4 = null;
         Saved0 = Saved1 = Saved2 = null;
         Arg0 = Arg1 = Arg2 = Arg3 = 0;
         FArg0 = FArg1 = 0;
         Grad = null;
         RequiresGrad = false;
+        OwnsData = false;
         Name = null;
     }
 

@@ -60,7 +60,7 @@ public sealed class Predictor : Module
 
         x = Ops.ConcatTokens(rows == contextRows ? x : Ops.TileBatch(x, rows), queries);
         for (int i = 0; i < Blocks.Count; i++) x = Blocks[i].Forward(x);
-        return Proj.Forward(Ops.SliceTokens(Norm.Forward(x), keepContext, keepTarget));
+        return Norm.ForwardInto(Proj, Ops.SliceTokens(x, keepContext, keepTarget));
     }
 
     protected override void ResetParameters(Random rng)

@@ -57,6 +57,38 @@ public class GraphTests
     }
 
     [Fact]
+    public void BackwardWritesGradientsIntoSpentActivations()
+    {
+        // Eight pre-norm residual layers: with recycling, every gradient after the first layer's lands in the memory of
+        // an activation whose last reader has run its backward, so the backward adds a few buffers, not one per op.
+        const int rows = 64, dim = 48, layers = 8;
+        var input = Support.TestData.Uniform(rows * dim, 3);
+        var weights = Enumerable.Range(0, layers).Select(i => Support.TestData.Uniform(dim * dim, 10 + i, 0.2f)).ToArray();
+        var gamma = Enumerable.Repeat(1f, dim).ToArray();
+        (long Extra, float[] Grad) Run(bool recycle)
+        {
+            using var g = new Graph { RecycleGradients = recycle };
+            var x = g.Input(input, new Shape(rows, dim), requiresGrad: true);
+            var ones = g.Input(gamma, new Shape(dim), requiresGrad: true);
+            var zeros = g.Input(new float[dim], new Shape(dim), requiresGrad: true);
+            var h = x;
+            foreach (var w in weights)
+                h = Ops.GeluLinear(Ops.NormLinear(h, ones, zeros, 1e-6f, g.Input(w, new Shape(dim, dim)), null), g.Input(w, new Shape(dim, dim)), null, residual: h);
+            var loss = Ops.Sum(Ops.Mul(h, h));
+            long forward = g.Arena.BytesInUse;
+            g.Backward(loss);
+            return (g.Arena.PeakBytes - forward, x.GradSpan.ToArray());
+        }
+        var (plainExtra, plainGrad) = Run(false);
+        var (recycledExtra, recycledGrad) = Run(true);
+        long activation = rows * dim * sizeof(float);
+        Assert.Equal(plainGrad, recycledGrad);
+        Assert.True(plainExtra >= layers * activation, $"without recycling the backward added {plainExtra} bytes");
+        // Three fresh buffers (the loss's product, its gradient, the last layer's first input gradient) and the scalars.
+        Assert.True(recycledExtra <= 3 * activation + 1024, $"with recycling the backward added {recycledExtra} bytes, over three {activation}-byte buffers");
+    }
+
+    [Fact]
     public void NoGradRecordsNothing()
     {
         using var g = new Graph();

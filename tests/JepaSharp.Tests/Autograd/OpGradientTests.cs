@@ -144,25 +144,66 @@ public class OpGradientTests
         // The block's pattern: h = x + f(LN(x)), where x also feeds the branch.
         => GradCheck.Check("residual fan-out", t => Ops.Linear(Ops.LayerNorm(t[0], null, null, 1e-5f), t[1], null, t[0]), [new Shape(3, 4), new Shape(4, 4)]);
 
+    private static readonly Shape[] NormLinearShapes = [new(2, 3, 6), new(6), new(6), new(5, 6), new(5)];
+
+    [Fact]
+    public void NormLinear() => GradCheck.Check("norm_linear", t => Ops.NormLinear(t[0], t[1], t[2], 1e-6f, t[3], t[4]),
+        NormLinearShapes, values: Values(NormLinearShapes, gammaAt: 1));
+
+    [Fact]
+    public void NormLinearWithoutBias() => GradCheck.Check("norm_linear/no bias", t => Ops.NormLinear(t[0], t[1], t[2], 1e-5f, t[3], null),
+        NormLinearShapes[..4], values: Values(NormLinearShapes, gammaAt: 1));
+
+    private static readonly Shape[] AttentionLinearShapes = [new(2, 5, 3 * 2 * 4), new(6, 8), new(6), new(2, 5, 6)];
+
+    [Fact]
+    public void AttentionLinearWithResidual() => GradCheck.Check("attention_linear+residual", t => Ops.AttentionLinear(t[0], 2, t[1], t[2], t[3]),
+        AttentionLinearShapes, values: Values(AttentionLinearShapes, gammaAt: -1));
+
+    /// <summary>Uniform values per input, seeded by position; the input at <paramref name="gammaAt"/> (a LayerNorm γ) lies around 1.</summary>
+    private static Func<int, float[]> Values(Shape[] shapes, int gammaAt) => i =>
+    {
+        var v = Support.TestData.Uniform(shapes[i].Numel, 60 + i);
+        return i == gammaAt ? v.Select(x => 1 + 0.5f * x).ToArray() : v;
+    };
+
     [Fact]
     public void GeluLinearEqualsLinearOfGeluBitForBit()
+        => AssertSameOutputsAndGradients([new Shape(37, 40), new Shape(24, 40), new Shape(24)],
+            t => Ops.GeluLinear(t[0], t[1], t[2]), t => Ops.Linear(Ops.Gelu(t[0]), t[1], t[2]), scale: i => i == 0 ? 2f : i == 1 ? 0.3f : 1f);
+
+    [Fact]
+    public void NormLinearEqualsLinearOfLayerNormBitForBit()
+        => AssertSameOutputsAndGradients([new Shape(3, 37, 40), new Shape(40), new Shape(40), new Shape(24, 40), new Shape(24)],
+            t => Ops.NormLinear(t[0], t[1], t[2], 1e-6f, t[3], t[4]), t => Ops.Linear(Ops.LayerNorm(t[0], t[1], t[2], 1e-6f), t[3], t[4]),
+            scale: i => i == 3 ? 0.3f : 1f);
+
+    [Theory]
+    [InlineData(64, 2, 30)]  // head_dim 64: the small-tile path on AVX-512
+    [InlineData(32, 3, 11)]  // head_dim 32: the general path
+    public void AttentionLinearEqualsLinearOfAttentionBitForBit(int headDim, int heads, int tokens)
     {
-        var h = Support.TestData.Uniform(37 * 40, 3, 2f);
-        var w = Support.TestData.Uniform(24 * 40, 4, 0.3f);
-        var b = Support.TestData.Uniform(24, 5);
-        var dout = Support.TestData.Uniform(37 * 24, 6);
-        float[][] Run(bool fused)
+        int c = heads * headDim;
+        AssertSameOutputsAndGradients([new Shape(3, tokens, 3 * c), new Shape(c, c), new Shape(c), new Shape(3, tokens, c)],
+            t => Ops.AttentionLinear(t[0], heads, t[1], t[2], t[3]), t => Ops.Linear(Ops.Attention(t[0], heads), t[1], t[2], t[3]),
+            scale: i => i == 1 ? 0.1f : 1f);
+    }
+
+    /// <summary>A fused op and the chain of ops it replaces give identical outputs and input gradients, bit for bit.</summary>
+    private static void AssertSameOutputsAndGradients(Shape[] shapes, Func<Tensor[], Tensor> fused, Func<Tensor[], Tensor> unfused, Func<int, float> scale)
+    {
+        var values = shapes.Select((s, i) => Support.TestData.Uniform(s.Numel, 3 + i, scale(i))).ToArray();
+        float[][] Run(Func<Tensor[], Tensor> f)
         {
             using var g = new Graph();
-            var th = g.Input(h, new Shape(37, 40), requiresGrad: true);
-            var tw = g.Input(w, new Shape(24, 40), requiresGrad: true);
-            var tb = g.Input(b, new Shape(24), requiresGrad: true);
-            var y = fused ? Ops.GeluLinear(th, tw, tb) : Ops.Linear(Ops.Gelu(th), tw, tb);
-            g.Backward(Ops.Sum(Ops.Mul(y, g.Input(dout, y.Shape))));
-            return [y.ToArray(), th.GradSpan.ToArray(), tw.GradSpan.ToArray(), tb.GradSpan.ToArray()];
+            var inputs = shapes.Select((s, i) => g.Input(values[i], s, requiresGrad: true)).ToArray();
+            var y = f(inputs);
+            var weights = Support.TestData.Uniform(y.Numel, 99);
+            g.Backward(Ops.Sum(Ops.Mul(y, g.Input(weights, y.Shape))));
+            return [y.ToArray(), .. inputs.Select(t => t.GradSpan.ToArray())];
         }
-        var plain = Run(false);
-        var fused = Run(true);
-        for (int i = 0; i < plain.Length; i++) Assert.Equal(plain[i], fused[i]);
+        var expected = Run(unfused);
+        var actual = Run(fused);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]);
     }
 }
