@@ -13,12 +13,12 @@ namespace JepaSharp.Engine.Kernels;
 // Q, K, V and O are addressed in place with row strides 3C and C, so no permute copies are made.
 public static unsafe class AttentionKernels
 {
-    private const int TileHeadDim = 64, TileMaxTokens = 256;
+    private const int TileMaxTokens = 256;
 
-    /// <summary>Whether the unpacked small-tile path runs (head_dim 64, up to 256 tokens, AVX-512); settable for tests.</summary>
+    /// <summary>Whether the unpacked small-tile path runs (head_dim 32 or 64, up to 256 tokens, AVX-512); settable for tests.</summary>
     internal static bool UseTiles { get; set; } = AttentionTiles.IsSupported;
 
-    private static bool Tiled(int T, int Dh) => UseTiles && Dh == TileHeadDim && T <= TileMaxTokens;
+    private static bool Tiled(int T, int Dh) => UseTiles && Dh is 32 or 64 && T <= TileMaxTokens;
 
     private static int Padded(int T) => (T + 63) / 64 * 64;
 
@@ -85,14 +85,14 @@ public static unsafe class AttentionKernels
         private void ExecuteTiled(int begin, int end)
         {
             int C = H * Dh, ld = 3 * C, tp = Padded(T);
-            float* kt = Scratch((long)TileHeadDim * tp + (long)T * tp);
-            float* s = kt + (long)TileHeadDim * tp;
+            float* kt = Scratch((long)Dh * tp + (long)T * tp);
+            float* s = kt + (long)Dh * tp;
             for (int task = begin; task < end; task++)
             {
                 int b = task / H, h = task % H;
                 float* q = Qkv + (long)b * T * ld + h * Dh;
-                AttentionTiles.TransposeRows(q + C, ld, T, kt, tp);
-                AttentionTiles.Product(T, tp / 64, TileHeadDim, q, ld, 1, kt, tp, s, tp, Scale, accumulate: false);
+                AttentionTiles.TransposeRows(q + C, ld, T, Dh, kt, tp);
+                AttentionTiles.Product(T, tp, Dh, q, ld, 1, kt, tp, s, tp, Scale, accumulate: false);
                 for (int i = 0; i < T; i++)
                 {
                     float* row = s + (long)i * tp;
@@ -100,7 +100,7 @@ public static unsafe class AttentionKernels
                     new Span<float>(row + T, tp - T).Clear();
                     if (Probs != null) new ReadOnlySpan<float>(row, T).CopyTo(new Span<float>(Probs + ((long)task * T + i) * T, T));
                 }
-                AttentionTiles.Product(T, 1, T, s, tp, 1, q + 2 * C, ld, Output + (long)b * T * C + h * Dh, C, 1f, accumulate: false);
+                AttentionTiles.Product(T, Dh, T, s, tp, 1, q + 2 * C, ld, Output + (long)b * T * C + h * Dh, C, 1f, accumulate: false);
             }
         }
     }
@@ -148,19 +148,19 @@ public static unsafe class AttentionKernels
         {
             int C = H * Dh, ld = 3 * C, tp = Padded(T);
             bool accumulate = Beta != 0f;
-            float* vt = Scratch((long)TileHeadDim * tp + (long)T * tp);
-            float* dp = vt + (long)TileHeadDim * tp;
+            float* vt = Scratch((long)Dh * tp + (long)T * tp);
+            float* dp = vt + (long)Dh * tp;
             for (int task = begin; task < end; task++)
             {
                 Head(task, out float* q, out float* p, out float* dO, out float* dq);
                 float* k = q + C, v = q + 2 * C, dk = dq + C, dv = dq + 2 * C;
 
-                AttentionTiles.Product(T, 1, T, p, 1, T, dO, C, dv, ld, 1f, accumulate);             // dV (+)= Pᵀ·dO
-                AttentionTiles.TransposeRows(v, ld, T, vt, tp);
-                AttentionTiles.Product(T, tp / 64, TileHeadDim, dO, C, 1, vt, tp, dp, tp, 1f, accumulate: false); // dP = dO·Vᵀ
+                AttentionTiles.Product(T, Dh, T, p, 1, T, dO, C, dv, ld, 1f, accumulate);             // dV (+)= Pᵀ·dO
+                AttentionTiles.TransposeRows(v, ld, T, Dh, vt, tp);
+                AttentionTiles.Product(T, tp, Dh, dO, C, 1, vt, tp, dp, tp, 1f, accumulate: false);   // dP = dO·Vᵀ
                 for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * tp, T);
-                AttentionTiles.Product(T, 1, T, dp, tp, 1, k, ld, dq, ld, Scale, accumulate);       // dQ (+)= scale·dS·K
-                AttentionTiles.Product(T, 1, T, dp, 1, tp, q, ld, dk, ld, Scale, accumulate);       // dK (+)= scale·dSᵀ·Q
+                AttentionTiles.Product(T, Dh, T, dp, tp, 1, k, ld, dq, ld, Scale, accumulate);       // dQ (+)= scale·dS·K
+                AttentionTiles.Product(T, Dh, T, dp, 1, tp, q, ld, dk, ld, Scale, accumulate);       // dK (+)= scale·dSᵀ·Q
             }
         }
     }
