@@ -36,12 +36,14 @@ public static class RunCommand
 
             // Probes often peak before the end of pretraining: with evaluations during training, the best checkpoint is the one evaluated.
             string evaluated = result.BestCheckpoint ?? result.Checkpoint;
-            Console.Error.WriteLine($"evaluating {evaluated} against raw pixels and the random-init encoder…");
+            // The final tokens (the default) and, as the I-JEPA paper's linear probes, the last four blocks' concatenation.
+            int lastBlocks = Math.Min(4, cfg.Meta.ResolveEncoder().Depth);
+            Console.Error.WriteLine($"evaluating {evaluated} (final tokens and the last {lastBlocks} blocks) against raw pixels and the random-init encoder…");
             var evaluation = CheckpointEvaluation.Run(evaluated, Trainer.DatasetName(cfg.Data.Dataset), cfg.Data.RootPath,
-                [Baseline.Raw, Baseline.Random], new FeatureOptions(), new EvaluationOptions(), message => Console.Error.WriteLine($"  {message}"));
+                [Baseline.Raw, Baseline.Random], new FeatureOptions(), new EvaluationOptions(), message => Console.Error.WriteLine($"  {message}"), lastBlocks);
             EvalCommands.WriteAtomically(Path.Combine(dir, RunReport.EvaluationFile), evaluation.ToJson());
             foreach (var (name, r) in evaluation.Results)
-                Console.WriteLine($"{name,-12} linear probe {100 * r.LinearProbe.TestAccuracy:F2} %   k-NN {100 * r.Knn.WeightedAccuracy:F2} %   RankMe {r.Collapse.RankMe:F1}");
+                Console.WriteLine($"{name,-26} linear probe {100 * r.LinearProbe.TestAccuracy:F2} %   k-NN {100 * r.Knn.WeightedAccuracy:F2} %   RankMe {r.Collapse.RankMe:F1}");
 
             DrawFigures(dir, evaluated);
             Console.WriteLine($"report: {RunReport.Write(dir)}");

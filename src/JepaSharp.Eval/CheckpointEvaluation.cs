@@ -32,9 +32,13 @@ public sealed record CheckpointEvaluationResult(string Checkpoint, long Step, st
 
 public static class CheckpointEvaluation
 {
-    /// <summary>Extracts features of the train and test splits and evaluates the checkpoint and each baseline.</summary>
+    /// <summary>
+    /// Extracts features of the train and test splits and evaluates the checkpoint and each baseline. With
+    /// <paramref name="alsoLastBlocks"/> = k > 1 the checkpoint is also evaluated on the concatenation of its last k
+    /// blocks' pooled outputs (the ViT papers' usual probe input), as the row <c>pretrained_last_k_blocks</c>.
+    /// </summary>
     public static CheckpointEvaluationResult Run(string checkpoint, string dataset, string? root, IReadOnlyCollection<Baseline> baselines,
-        FeatureOptions features, EvaluationOptions evaluation, Action<string>? progress = null)
+        FeatureOptions features, EvaluationOptions evaluation, Action<string>? progress = null, int alsoLastBlocks = 0)
     {
         using var model = TrainedModel.Load(checkpoint);
         var train = DatasetLocator.Open(dataset, DatasetSplit.Train, root);
@@ -42,6 +46,9 @@ public static class CheckpointEvaluation
         var results = new Dictionary<string, EvaluationReport>();
 
         results["pretrained"] = Evaluate(model, train, test, features, evaluation, "pretrained", progress);
+        if (alsoLastBlocks > 1 && alsoLastBlocks != features.LastBlocks)
+            results[$"pretrained_last_{alsoLastBlocks}_blocks"] = Evaluate(model, train, test, features with { LastBlocks = alsoLastBlocks }, evaluation,
+                $"pretrained, last {alsoLastBlocks} blocks", progress);
         if (baselines.Contains(Baseline.Random))
         {
             using var random = TrainedModel.RandomInit(model.Config);
