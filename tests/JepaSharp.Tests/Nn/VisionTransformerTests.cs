@@ -40,6 +40,36 @@ public class VisionTransformerTests
     }
 
     [Fact]
+    public unsafe void KeptPatchesEmbedAsTheGatheredFullEmbedding()
+    {
+        // The context path embeds only the kept patches; it must give the full embedding's rows at those indices
+        // (up to float rounding: the positions are added inside the GEMM), and the same weight gradients.
+        var embed = new PatchEmbed(2, 16, 4);
+        using var set = embed.Materialize(new Random(3));
+        using var positionMemory = new JepaSharp.Engine.Memory.NativeBuffer(49 * 16);
+        var positions = Tensor.Wrap(positionMemory.Pointer, new Shape(1, 49, 16));
+        TestData.Uniform(49 * 16, 4).CopyTo(positions.Span);
+        var images = TestData.Uniform(3 * 2 * 28 * 28, 5);
+        int[] keep = [0, 5, 9, 48, 1, 2, 3, 4, 40, 30, 20, 10];
+        var weights = TestData.Uniform(3 * 4 * 16, 6);
+        (float[] Tokens, float[] WeightGrad) Run(bool gatherPatches)
+        {
+            set.ZeroGrad();
+            using var g = new Graph();
+            var x = g.Input(images, new Shape(3, 2, 28, 28));
+            var tokens = gatherPatches
+                ? embed.Forward(x, positions, keep, 4)
+                : Ops.GatherTokens(Ops.AddBroadcast(embed.Forward(x), positions), keep, 4);
+            g.Backward(Ops.Sum(Ops.Mul(tokens, g.Input(weights, tokens.Shape))));
+            return (tokens.ToArray(), embed.Weight.GradSpan.ToArray());
+        }
+        var full = Run(false);
+        var kept = Run(true);
+        TestData.AssertClose(full.Tokens, kept.Tokens, 1e-6, 1e-6, "kept-patch tokens");
+        TestData.AssertClose(full.WeightGrad, kept.WeightGrad, 1e-5, 1e-5, "patch weight gradient");
+    }
+
+    [Fact]
     public void SteadyStateTrainingStepAllocatesNoManagedMemory()
     {
         var vit = new VisionTransformer(new VitShape(28, 28, 1, 4, 32, 2, 2));
