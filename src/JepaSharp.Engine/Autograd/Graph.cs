@@ -41,6 +41,9 @@ public sealed unsafe class Graph : IDisposable
     /// <summary>When set, op times are accumulated here (see <see cref="OpProfile"/>).</summary>
     public OpProfile? Profile { get; set; }
 
+    /// <summary>Books the time since the previous recorded op to <paramref name="name"/> in the profile, if any: for work that records no op.</summary>
+    public void ProfileSection(string name) => Profile?.Forward(name);
+
     /// <summary>False inside a <see cref="NoGrad"/> scope: ops then record nothing and save nothing.</summary>
     public bool GradEnabled => _noGradDepth == 0;
 
@@ -305,11 +308,7 @@ public sealed unsafe class Graph : IDisposable
         for (int i = 0; i < _poolUsed; i++) _pool[i].ResetRecord();
         _poolUsed = 0;
         _arena.Reset();
-        if (Profile is not null)
-        {
-            Profile.Steps++;
-            Profile.Restart();
-        }
+        Profile?.EndStep();
     }
 
     public void Dispose() => _arena.Dispose();

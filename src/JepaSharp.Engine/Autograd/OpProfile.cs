@@ -5,19 +5,29 @@ namespace JepaSharp.Engine.Autograd;
 /// <summary>
 /// Wall time per op name, forward and backward, accumulated over steps. Forward time is what
 /// elapsed since the previous recorded op (or the graph's reset), so it includes whatever ran
-/// between the two ops; run it on a model whose ops all record (training mode).
+/// between the two ops; work that records nothing (a no-grad pass) books itself with
+/// <see cref="Graph.ProfileSection"/> so it does not land on the next op.
 /// </summary>
 public sealed class OpProfile
 {
     private readonly Dictionary<string, (double Forward, double Backward, long Calls)> _times = new();
     private long _mark = Stopwatch.GetTimestamp();
+    private bool _stepRecorded;
 
-    public int Steps { get; internal set; }
+    /// <summary>Steps that recorded something while this profile was attached (the divisor of <see cref="Rows"/>).</summary>
+    public int Steps { get; private set; }
 
-    internal void Restart() => _mark = Stopwatch.GetTimestamp();
+    /// <summary>Closes the graph's step: it counts only if something was booked since the last one.</summary>
+    internal void EndStep()
+    {
+        if (_stepRecorded) Steps++;
+        _stepRecorded = false;
+        _mark = Stopwatch.GetTimestamp();
+    }
 
     internal void Forward(string op)
     {
+        _stepRecorded = true;
         long now = Stopwatch.GetTimestamp();
         var t = _times.GetValueOrDefault(op);
         _times[op] = (t.Forward + Stopwatch.GetElapsedTime(_mark, now).TotalSeconds, t.Backward, t.Calls + 1);

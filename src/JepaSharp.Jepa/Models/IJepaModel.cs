@@ -72,6 +72,7 @@ public sealed class IJepaModel : IDisposable
             var full = TargetEncoder.Forward(images);
             h = graph.Compact(Ops.GatherTokens(Ops.LayerNorm(full, null, null, targetNormEps), targets, keepTarget), mark);
         }
+        graph.ProfileSection("target_pass");
         var z = Encoder.Forward(images, context, keepContext);
         var prediction = Predictor.Forward(z, context, targets, keepTarget);
         var predictionLoss = Ops.Loss(loss, prediction, h, smoothL1Beta);

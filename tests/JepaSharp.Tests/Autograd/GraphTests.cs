@@ -89,6 +89,27 @@ public class GraphTests
     }
 
     [Fact]
+    public void ProfileCountsTheStepsItSawAndBooksSectionsToTheirOwnRows()
+    {
+        using var g = new Graph();
+        void Step(bool withSection)
+        {
+            g.Reset();
+            var x = g.Input([1f, 2f, 3f], new Shape(3), requiresGrad: true);
+            if (withSection) g.ProfileSection("setup");
+            g.Backward(Ops.Sum(Ops.Scale(x, 2f)));
+        }
+        Step(withSection: false); // before the profile is attached: must not count
+        g.Profile = new OpProfile();
+        for (int i = 0; i < 3; i++) Step(withSection: true);
+        g.Reset();
+        var rows = g.Profile.Rows().ToDictionary(r => r.Op);
+        Assert.Equal(3, g.Profile.Steps);
+        Assert.Equal(["scale", "setup", "sum"], rows.Keys.Order());
+        Assert.All(rows.Values, r => Assert.Equal(1.0, r.Calls));
+    }
+
+    [Fact]
     public void NoGradRecordsNothing()
     {
         using var g = new Graph();
