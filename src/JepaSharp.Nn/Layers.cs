@@ -132,4 +132,16 @@ public sealed class Block : Module
         x = Attn.FromQkv(Norm1.ForwardInto(Attn.Qkv, x), attentionProbabilities, residual: x);
         return Mlp.FromHidden(Norm2.ForwardInto(Mlp.Fc1, x), residual: x);
     }
+
+    /// <summary>
+    /// The block's output at the tokens <paramref name="indices"/> only ([R, keep] rows as in Ops.GatherTokens): every
+    /// token still serves as a key and value, but the output projection and the MLP run on the gathered rows. Equals
+    /// gathering <see cref="Forward(Tensor)"/>'s output, bit for bit (each row's products do not depend on the others).
+    /// </summary>
+    public Tensor ForwardAt(Tensor x, ReadOnlySpan<int> indices, int keep)
+    {
+        var attention = Ops.GatherTokens(Ops.Attention(Norm1.ForwardInto(Attn.Qkv, x), Attn.Heads), indices, keep);
+        x = Ops.Linear(attention, Attn.Proj.Weight, Attn.Proj.Bias, residual: Ops.GatherTokens(x, indices, keep));
+        return Mlp.FromHidden(Norm2.ForwardInto(Mlp.Fc1, x), residual: x);
+    }
 }

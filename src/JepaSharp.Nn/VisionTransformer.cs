@@ -89,6 +89,19 @@ public sealed class VisionTransformer : Module
     }
 
     /// <summary>
+    /// The normed output tokens at <paramref name="indices"/> ([R, keep] rows as in Ops.GatherTokens): Forward(images)
+    /// gathered, bit for bit, with the last block's projection and MLP run only on the gathered tokens. The target
+    /// encoder needs no more: its features are read at the target blocks alone.
+    /// </summary>
+    public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep)
+    {
+        var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
+        var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
+        for (int i = 0; i < Blocks.Count - 1; i++) x = ForwardBlock(graph, i, x);
+        return Norm.Forward(Blocks[^1].ForwardAt(x, indices, keep));
+    }
+
+    /// <summary>
     /// Average-pooled tokens for evaluation: the final (normed) output, or with
     /// <paramref name="lastBlocks"/> = k the concatenation over the last k blocks' pooled outputs
     /// (earlier blocks before any norm, the last one after <c>norm</c>) → [B, k·D].

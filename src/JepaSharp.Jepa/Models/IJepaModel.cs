@@ -69,8 +69,8 @@ public sealed class IJepaModel : IDisposable
         using (graph.NoGrad())
         {
             var mark = graph.Checkpoint();
-            var full = TargetEncoder.Forward(images);
-            h = graph.Compact(Ops.GatherTokens(Ops.LayerNorm(full, null, null, targetNormEps), targets, keepTarget), mark);
+            var atTargets = TargetEncoder.ForwardAt(images, targets, keepTarget);
+            h = graph.Compact(Ops.LayerNorm(atTargets, null, null, targetNormEps), mark);
         }
         graph.ProfileSection("target_pass");
         var z = Encoder.Forward(images, context, keepContext);

@@ -70,6 +70,24 @@ public class VisionTransformerTests
     }
 
     [Fact]
+    public void OutputAtChosenTokensEqualsTheGatheredFullOutputBitForBit()
+    {
+        var vit = new VisionTransformer(new VitShape(28, 28, 1, 4, 64, 3, 2));
+        using var set = vit.Materialize(new Random(2));
+        using var graph = new Graph();
+        var x = graph.Input(TestData.Uniform(3 * 28 * 28, 8), new Shape(3, 1, 28, 28));
+        // Six rows over three images (row r reads image r mod 3), overlapping and repeated tokens included.
+        int[] targets = [0, 1, 7, 8, 48, 47, 46, 40, 3, 3, 10, 11, 20, 21, 27, 28, 5, 6, 12, 13, 30, 31, 37, 38];
+        float[] expected, actual;
+        using (graph.NoGrad())
+        {
+            expected = Ops.GatherTokens(vit.Forward(x), targets, 4).ToArray();
+            actual = vit.ForwardAt(x, targets, 4).ToArray();
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void SteadyStateTrainingStepAllocatesNoManagedMemory()
     {
         var vit = new VisionTransformer(new VitShape(28, 28, 1, 4, 32, 2, 2));
