@@ -83,7 +83,7 @@ public sealed class VisionTransformer : Module
     public Tensor Forward(Tensor images, ReadOnlySpan<int> keepIndices = default, int keep = 0)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
-        var x = keepIndices.IsEmpty ? Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed) : PatchEmbed.Forward(images, PosEmbed, keepIndices, keep);
+        var x = keepIndices.IsEmpty ? Embed(images) : PatchEmbed.Forward(images, PosEmbed, keepIndices, keep);
         for (int i = 0; i < Blocks.Count; i++) x = ForwardBlock(graph, i, x);
         return Norm.Forward(x);
     }
@@ -96,7 +96,7 @@ public sealed class VisionTransformer : Module
     public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
-        var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
+        var x = Embed(images);
         for (int i = 0; i < Blocks.Count - 1; i++) x = ForwardBlock(graph, i, x);
         return Norm.Forward(Blocks[^1].ForwardAt(x, indices, keep));
     }
@@ -110,7 +110,7 @@ public sealed class VisionTransformer : Module
     {
         if (lastBlocks < 1 || lastBlocks > Blocks.Count)
             throw new ArgumentOutOfRangeException(nameof(lastBlocks), lastBlocks, $"the encoder has {Blocks.Count} blocks");
-        var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
+        var x = Embed(images);
         Tensor? pooled = null;
         for (int i = 0; i < Blocks.Count; i++)
         {
@@ -134,7 +134,7 @@ public sealed class VisionTransformer : Module
         var maps = new float[Blocks.Count][];
         using (graph.NoGrad())
         {
-            var x = Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
+            var x = Embed(images);
             for (int i = 0; i < Blocks.Count; i++)
             {
                 maps[i] = new float[(long)batch * Shape.Heads * Shape.Tokens * Shape.Tokens];
@@ -144,6 +144,9 @@ public sealed class VisionTransformer : Module
             return Norm.Forward(x);
         }
     }
+
+    /// <summary>Patch embeddings plus positions of every token, [B, N, D].</summary>
+    private Tensor Embed(Tensor images) => Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
 
     /// <summary>One block; without gradients its intermediates are freed at once, keeping only the output.</summary>
     private Tensor ForwardBlock(JepaSharp.Engine.Autograd.Graph graph, int index, Tensor x, Span<float> attention = default)

@@ -35,9 +35,7 @@ public static unsafe partial class Ops
     {
         const string op = "norm_linear";
         var (n, k) = RequireLinearShapes(op, x.Shape, weight, bias);
-        if (normWeight.Shape.Rank != 1 || normWeight.Shape[0] != k || normBias.Shape != normWeight.Shape)
-            throw ShapeError(op, $"norm weight {normWeight.Shape} / bias {normBias.Shape} do not match the last axis of input {x.Shape}");
-        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{op}: eps must be positive");
+        RequireNormParameters(op, x.Shape, normWeight, normBias, eps);
         var g = GraphOf(op, x, weight, bias);
         int m = x.Shape.Rows;
         var y = g.NewTensor(x.Shape.WithLast(n));

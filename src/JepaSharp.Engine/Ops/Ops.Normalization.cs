@@ -11,10 +11,7 @@ public static unsafe partial class Ops
     {
         const string op = "layer_norm";
         int c = x.Shape.Last;
-        if ((weight is null) != (bias is null)) throw ShapeError(op, "weight and bias must both be given or both be null");
-        if (weight is not null && (weight.Shape.Rank != 1 || weight.Shape[0] != c || bias!.Shape != weight.Shape))
-            throw ShapeError(op, $"weight {weight.Shape} / bias {bias!.Shape} do not match the last axis of input {x.Shape}");
-        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "layer_norm: eps must be positive");
+        RequireNormParameters(op, x.Shape, weight, bias, eps);
         var g = GraphOf(op, x, weight, bias);
         var y = g.NewTensor(x.Shape);
         int rows = x.Shape.Rows;
@@ -28,6 +25,15 @@ public static unsafe partial class Ops
             y.Saved1 = rstd;
         }
         return y;
+    }
+
+    /// <summary>Checks a LayerNorm's affine weight and bias ([C] for input [..., C], or both null) and its eps (> 0).</summary>
+    private static void RequireNormParameters(string op, Shape x, Tensor? weight, Tensor? bias, float eps)
+    {
+        if ((weight is null) != (bias is null)) throw ShapeError(op, "weight and bias must both be given or both be null");
+        if (weight is not null && (weight.Shape.Rank != 1 || weight.Shape[0] != x.Last || bias!.Shape != weight.Shape))
+            throw ShapeError(op, $"weight {weight.Shape} / bias {bias!.Shape} do not match the last axis of input {x}");
+        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, $"{op}: eps must be positive");
     }
 
     private sealed class LayerNormBackward : OpBackward

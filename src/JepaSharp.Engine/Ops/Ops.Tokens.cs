@@ -257,7 +257,7 @@ public static unsafe partial class Ops
         const string op = "patch_embed";
         RequireRank(op, weight, 4, "weight");
         var patches = Patches(images, weight.Shape[2]);
-        if (weight.Shape[1] * weight.Shape[2] * weight.Shape[3] != patches.Shape.Last || weight.Shape[3] != weight.Shape[2])
+        if (weight.Shape[1] != images.Shape[1] || weight.Shape[3] != weight.Shape[2])
             throw ShapeError(op, $"weight {weight.Shape} does not match images {images.Shape} (expects [D, {images.Shape[1]}, p, p])");
         return Linear(patches, PatchWeight(patches.Graph!, weight), bias);
     }
