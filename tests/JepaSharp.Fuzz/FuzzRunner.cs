@@ -8,13 +8,15 @@ public sealed record FuzzFinding(string Target, long Iteration, string Problem, 
 public sealed record FuzzReport(string Target, long Iterations, double Seconds, int Rejected, IReadOnlyList<FuzzFinding> Findings);
 
 /// <summary>
-/// Feeds mutated seeds to a target until a time or iteration budget runs out. Every input must
+/// Feeds mutated seeds to a target until a time or iteration budget runs out (but never before
+/// minIterations inputs, so a loaded machine slows a bounded run down instead of hollowing it out). Every input must
 /// either load or fail with one of the target's expected exception types; anything else, or a
 /// run longer than the hang limit, is recorded (with the input saved when a folder is given).
 /// </summary>
 public static class FuzzRunner
 {
-    public static FuzzReport Run(FuzzTarget target, int seed, TimeSpan budget, long maxIterations, TimeSpan hangLimit, string scratchDir, string? findingsDir = null)
+    public static FuzzReport Run(FuzzTarget target, int seed, TimeSpan budget, long maxIterations, TimeSpan hangLimit, string scratchDir, string? findingsDir = null,
+        long minIterations = 0)
     {
         // string.GetHashCode differs per process; a fixed hash keeps a (seed, target) run reproducible.
         var rng = new Random(seed ^ target.Name.Aggregate(17, (h, c) => h * 31 + c));
@@ -25,7 +27,7 @@ public static class FuzzRunner
         int rejected = 0;
         try
         {
-            for (; iteration < maxIterations && clock.Elapsed < budget; iteration++)
+            for (; iteration < maxIterations && (clock.Elapsed < budget || iteration < minIterations); iteration++)
             {
                 var input = iteration < target.Seeds.Count ? target.Seeds[(int)iteration] : Mutator.Mutate(target.Seeds, rng);
                 var run = Task.Run(() => target.Run(input, path));
