@@ -389,6 +389,8 @@ class Trainer:
         # JepaSharp's optional VICReg terms on the context encoder's outputs (tokens or per-image means).
         self.var_weight, self.cov_weight = opt.get("var_weight", 0.0), opt.get("cov_weight", 0.0)
         self.reg_pooled = opt.get("reg_samples", "tokens") == "pooled"
+        # VICReg's invariance between the pooled context outputs of each image's views (batch is view-major).
+        self.views, self.inv_weight = cfg["data"].get("views", 1), opt.get("inv_weight", 0.0)
 
     def variance_covariance(self, x):
         x = (x.mean(1) if self.reg_pooled else x).reshape(-1, x.size(-1))
@@ -397,6 +399,12 @@ class Trainer:
         cov = c.T @ c / (x.size(0) - 1)
         off = cov - torch.diag(torch.diag(cov))
         return self.var_weight * torch.relu(1 - std).mean() + self.cov_weight * (off ** 2).sum() / x.size(1)
+
+    def invariance(self, context, images):
+        pooled = context.mean(1)
+        groups = pooled.size(0) // (images // self.views)  # every context row of one image counts as a view
+        p = pooled.view(groups, -1, pooled.size(-1))
+        return self.inv_weight * 2 * groups / (groups - 1) * ((p - p.mean(0)) ** 2).mean()
 
     def step(self, imgs):
         """One iteration of the official loop; returns (loss, K_enc, K_pred)."""
@@ -415,6 +423,8 @@ class Trainer:
         loss = self.loss_fn(z, h)
         if self.var_weight or self.cov_weight:
             loss = loss + self.variance_covariance(context)
+        if self.inv_weight and self.views > 1:
+            loss = loss + self.invariance(context, len(imgs))
         loss.backward()
         self.optimizer.step()
         self.optimizer.zero_grad()
@@ -443,6 +453,7 @@ def bench(args, cfg):
     data = cfg["data"]
     batch = args.batch or data["batch_size"]
     trainer = Trainer(cfg, iterations_per_epoch(cfg, batch), cfg["meta"].get("seed", 0))
+    batch *= data.get("views", 1)  # images the networks see per step
     shape = (batch, data.get("channels") or 3, data["crop_size"], data["crop_size"])
     images = [torch.randn(shape) for _ in range(2)]
     times, losses, kenc, kpred = [], [], [], []
@@ -520,14 +531,16 @@ def train(args, cfg):
             if steps >= args.steps:
                 break
             src = images[order[it * batch:(it + 1) * batch]].float().div_(255)
-            out = torch.empty(batch, src.shape[1], size, size)
+            views = data.get("views", 1)
+            out = torch.empty(batch * views, src.shape[1], size, size)  # view-major: row v*batch + i
             for i in range(batch):  # RandomResizedCrop (bilinear, align_corners False), ToTensor, Normalize
-                top, left, ch, cw = crop_params(src.shape[2], src.shape[3], scale, g)
-                view = F.interpolate(src[i:i + 1, :, top:top + ch, left:left + cw], size=(size, size),
-                                     mode="bilinear", align_corners=False)
-                if flip and float(torch.rand(1, generator=g)) < 0.5:
-                    view = view.flip(-1)
-                out[i] = view[0]
+                for v in range(views):
+                    top, left, ch, cw = crop_params(src.shape[2], src.shape[3], scale, g)
+                    view = F.interpolate(src[i:i + 1, :, top:top + ch, left:left + cw], size=(size, size),
+                                         mode="bilinear", align_corners=False)
+                    if flip and float(torch.rand(1, generator=g)) < 0.5:
+                        view = view.flip(-1)
+                    out[v * batch + i] = view[0]
             loss, ke, kp = trainer.step((out - mean) / std)
             steps += 1
             window.append(loss)
@@ -536,7 +549,7 @@ def train(args, cfg):
                 elapsed = time.perf_counter() - t_start
                 print(json.dumps({"step": steps, "loss": loss, "loss_window": statistics.mean(window),
                                   "lr": lr, "wd": wd, "keep_enc": ke, "keep_pred": kp,
-                                  "img_per_s": round(steps * batch / elapsed, 1)}), flush=True)
+                                  "img_per_s": round(steps * len(out) / elapsed, 1)}), flush=True)
                 window = []
     result = {"steps": steps, "seconds": round(time.perf_counter() - t_start, 2),
               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

@@ -64,6 +64,9 @@ ops.safetensors -- small per-op cases, keys "<op>.<tensor>" or "<op>.<case>.<ten
       rows of z [3,5,6] (15 samples, 6 features): var_weight*mean(relu(gamma - std)) +
       cov_weight*sum(offdiag(cov)^2)/6, std = sqrt(unbiased var + eps); dout [], out [],
       grad.z [3,5,6]. Metadata variance_covariance.{gamma,var_weight,cov_weight,eps}.
+  view_invariance.*  VICReg's invariance term over 3 views of 4 images, m [12,5] view-major (row
+      v*4 + i): weight * mean over view pairs of F.mse_loss(view a, view b); dout [], out [],
+      grad.m [12,5]. Metadata view_invariance.{views,weight}.
 
 adamw.safetensors -- torch.optim.AdamW (lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad off) with
   two parameter groups: weight [5,7] with weight_decay 0.05, bias [7] with weight_decay 0.
@@ -382,6 +385,19 @@ def make_ops(out_dir):
     add_case("variance_covariance", OrderedDict(z=z), dout, out, grads)
     meta.update({"variance_covariance.gamma": gamma, "variance_covariance.var_weight": var_w,
                  "variance_covariance.cov_weight": cov_w, "variance_covariance.eps": vc_eps})
+
+    # VICReg invariance across 3 views of 4 images ([12, 5], view-major): the weighted mean of F.mse_loss over the
+    # view pairs, written pair by pair (the kernel uses the equivalent deviation-from-the-view-mean form).
+    m = torch.randn(12, 5)
+    dout = torch.tensor(1.3)
+    inv_views, inv_w = 3, 0.7
+    def invariance(m):
+        v = m.reshape(inv_views, -1, m.shape[-1])
+        pairs = [F.mse_loss(v[a], v[b]) for a in range(inv_views) for b in range(a + 1, inv_views)]
+        return inv_w * torch.stack(pairs).mean()
+    out, grads = reference(invariance, OrderedDict(m=m), dout)
+    add_case("view_invariance", OrderedDict(m=m), dout, out, grads)
+    meta.update({"view_invariance.views": inv_views, "view_invariance.weight": inv_w})
 
     save_safetensors(os.path.join(out_dir, "ops.safetensors"), t, meta)
 

@@ -25,10 +25,10 @@ public static class TrainBenchmark
         using var step = new TrainingStep(config, model, schedule);
         var masks = ModelFactory.CreateMasks(config);
         var rng = new Random(1);
-        var images = new float[d.BatchSize * d.Channels * d.CropSize * d.CropSize];
+        var images = new float[d.ImagesPerStep * d.Channels * d.CropSize * d.CropSize];
         for (int i = 0; i < images.Length; i++) images[i] = (float)(rng.NextDouble() * 2 - 1);
         long index = 0;
-        void Step() => step.Run(images, masks.Sample(d.BatchSize, index++));
+        void Step() => step.Run(images, masks.Sample(d.ImagesPerStep, index++));
 
         double seconds = Timing.MedianSeconds(Step, warmup: 3, repeats: steps, minWarmupSeconds: 1.0);
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -37,7 +37,7 @@ public static class TrainBenchmark
         double rss = Memory.PeakRssMb();
         double arenaMb = step.Graph.Arena.PeakBytes / 1048576.0;
         double parametersMb = (model.EncoderParameters.Length * 4 + model.PredictorParameters.Length * 4 + model.TargetParameters.Length) * 4 / 1048576.0;
-        double imagesPerSecond = d.BatchSize / seconds;
+        double imagesPerSecond = d.ImagesPerStep / seconds;
         log?.Invoke($"jepa {configName}: {imagesPerSecond:F1} img/s ({seconds * 1e3:F1} ms/step), peak RSS {rss:F0} MB "
             + $"(activations of the last step {arenaMb:F0} MB, parameters with grads and AdamW moments {parametersMb:F0} MB), {allocated} managed bytes per step");
 
@@ -66,7 +66,7 @@ public static class TrainBenchmark
             }
         }
         double? torchIps = torch?["img_per_s"], torchRss = torch?["peak_rss_mb"];
-        return new TrainBenchResult(configName, d.BatchSize, Math.Round(imagesPerSecond, 1), Math.Round(seconds * 1e3, 1), Math.Round(rss),
+        return new TrainBenchResult(configName, d.ImagesPerStep, Math.Round(imagesPerSecond, 1), Math.Round(seconds * 1e3, 1), Math.Round(rss),
             Math.Round(arenaMb), allocated, torchIps is { } t ? Math.Round(t, 1) : null, torchRss is { } r ? Math.Round(r) : null, torch?.Config,
             torchIps is { } ti ? Math.Round(imagesPerSecond / ti, 2) : null, torchRss is { } tr ? Math.Round(rss / tr, 2) : null, rows);
     }

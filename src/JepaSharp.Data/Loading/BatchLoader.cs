@@ -56,6 +56,7 @@ public sealed class BatchLoader : IDisposable
         ArgumentNullException.ThrowIfNull(pipeline);
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {options.BatchSize}");
+        if (options.Views <= 0) throw new ArgumentException($"a batch needs at least one view per image, got {options.Views}");
         if (options.Workers <= 0) throw new ArgumentException($"a loader needs at least one worker, got {options.Workers}");
         if (options.PrefetchBatches <= 0) throw new ArgumentException($"prefetch must be at least one batch, got {options.PrefetchBatches}");
         if (dataset.Count == 0) throw new ArgumentException($"{dataset.Name} is empty");
@@ -78,7 +79,7 @@ public sealed class BatchLoader : IDisposable
         int slotCount = Math.Max(options.PrefetchBatches, options.Workers) + 1;
         _slots = new Slot[slotCount];
         for (int i = 0; i < slotCount; i++)
-            _slots[i] = new Slot(new Batch(options.BatchSize, Channels, Height, Width), i);
+            _slots[i] = new Slot(new Batch(options.BatchSize * options.Views, Channels, Height, Width), i);
 
         _workers = new Thread[options.Workers];
         for (int w = 0; w < _workers.Length; w++)
@@ -204,11 +205,15 @@ public sealed class BatchLoader : IDisposable
             int item = order[first + k];
             _dataset.ReadBytes(item, pixels);
             var random = SampleRandom.ForSample(Options.Seed, epoch, item);
-            _transform.Apply(pixels, batch.ImageSlot(k), ref random);
-            labels[k] = _dataset.Label(item);
-            indices[k] = item;
+            for (int view = 0; view < Options.Views; view++)
+            {
+                int slot = view * count + k;
+                _transform.Apply(pixels, batch.ImageSlot(slot), ref random);
+                labels[slot] = _dataset.Label(item);
+                indices[slot] = item;
+            }
         }
-        batch.MarkFilled(epoch, index, count, index == BatchesPerEpoch - 1);
+        batch.MarkFilled(epoch, index, count * Options.Views, index == BatchesPerEpoch - 1);
         return true;
     }
 

@@ -2,7 +2,14 @@ namespace JepaSharp.Data.Loading;
 
 public sealed record BatchLoaderOptions
 {
+    /// <summary>Dataset images per batch.</summary>
     public int BatchSize { get; init; } = 128;
+
+    /// <summary>
+    /// Augmented views of each image: a batch holds BatchSize × Views images, view-major (slot v·n + i is view v of
+    /// the batch's image i). View 0 is the single-view image; later views continue the image's random stream.
+    /// </summary>
+    public int Views { get; init; } = 1;
 
     /// <summary>Reshuffle the order every epoch from (Seed, epoch); false keeps dataset order.</summary>
     public bool Shuffle { get; init; } = true;

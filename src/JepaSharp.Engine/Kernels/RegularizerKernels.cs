@@ -68,4 +68,56 @@ public static unsafe class RegularizerKernels
             for (int j = 0; j < d; j++) g[j] += varFactor[j] * c[j];
         }
     }
+
+    // View invariance (VICReg's invariance term over V augmented views of the same N images), on m [V·N, D], view-major
+    // (row v·N + i is view v of image i):  L = w · mean over view pairs (a < b), images and features of (m_a,i,j − m_b,i,j)²
+    //   = w · 2/((V−1)·N·D) · Σ_v,i,j (m_v,i,j − m̄_i,j)²  with m̄ the mean over views.
+    // Nothing is saved for backward: dm_v,i,j += s · w · 4/((V−1)·N·D) · (m_v,i,j − m̄_i,j) is recomputed from m.
+    /// <summary>Returns the view-invariance loss of <paramref name="m"/> [views·N, D].</summary>
+    public static double ViewInvariance(float* m, int views, int n, int d, float weight)
+    {
+        RequireViews(views, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++)
+            {
+                double mean = ViewMean(m, views, n, d, i, j);
+                for (int v = 0; v < views; v++)
+                {
+                    double e = m[((long)v * n + i) * d + j] - mean;
+                    sum += e * e;
+                }
+            }
+        return weight * 2.0 * sum / ((double)(views - 1) * n * d);
+    }
+
+    /// <summary>dm += scale·∂L/∂m for <see cref="ViewInvariance"/>.</summary>
+    public static void ViewInvarianceBackward(float* dm, float* m, int views, int n, int d, float weight, float scale)
+    {
+        RequireViews(views, n);
+        double factor = weight * scale * 4.0 / ((double)(views - 1) * n * d);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++)
+            {
+                double mean = ViewMean(m, views, n, d, i, j);
+                for (int v = 0; v < views; v++)
+                {
+                    long at = ((long)v * n + i) * d + j;
+                    dm[at] += (float)(factor * (m[at] - mean));
+                }
+            }
+    }
+
+    private static double ViewMean(float* m, int views, int n, int d, int i, int j)
+    {
+        double total = 0;
+        for (int v = 0; v < views; v++) total += m[((long)v * n + i) * d + j];
+        return total / views;
+    }
+
+    private static void RequireViews(int views, int n)
+    {
+        if (views < 2) throw new ArgumentOutOfRangeException(nameof(views), views, "view invariance: needs at least 2 views");
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "view invariance: needs at least 1 image");
+    }
 }

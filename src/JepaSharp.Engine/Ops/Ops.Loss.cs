@@ -146,4 +146,39 @@ public static unsafe partial class Ops
                 y.FArg0, y.FArg1, BitConverter.Int32BitsToSingle(y.Arg0), y.Grad[0], scratch);
         }
     }
+
+    /// <summary>
+    /// VICReg's invariance term over augmented views: m is [views·N, D] with row v·N + i = view v of image i; the scalar
+    /// is w · the mean squared difference between every pair of views of one image (the MSE of two views when views = 2).
+    /// </summary>
+    public static Tensor ViewInvariance(Tensor m, int views, float weight)
+    {
+        const string op = "view_invariance";
+        RequireRank(op, m, 2, "input");
+        if (views < 2 || m.Shape[0] % views != 0) throw ShapeError(op, $"{m.Shape} does not split into {views} views (at least 2) of equal size");
+        var g = GraphOf(op, m);
+        var y = g.NewTensor(new Shape());
+        y.Data[0] = (float)RegularizerKernels.ViewInvariance(m.Data, views, m.Shape[0] / views, m.Shape[1], weight);
+        if (g.NeedsGrad(m))
+        {
+            g.Record(y, ViewInvarianceBackward.Instance, m);
+            y.Arg0 = views;
+            y.FArg0 = weight;
+        }
+        return y;
+    }
+
+    private sealed class ViewInvarianceBackward : OpBackward
+    {
+        public static readonly ViewInvarianceBackward Instance = new();
+        public override string Name => "view_invariance";
+
+        internal override void Backward(Tensor y, Graph g)
+        {
+            Tensor m = y.Src0!;
+            int views = y.Arg0;
+            RegularizerKernels.ViewInvarianceBackward(g.GradOf(m), m.Data, views, m.Shape[0] / views, m.Shape[1], y.FArg0, y.Grad[0]);
+        }
+    }
 }
+

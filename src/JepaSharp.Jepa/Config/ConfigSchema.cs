@@ -31,6 +31,7 @@ internal static class ConfigSchema
         Key("data", "channels", ValueKinds.Int, c => c.Data.Channels, (c, v) => c.Data.Channels = v),
         Key("data", "normalize_mean", ValueKinds.NumberList, c => c.Data.NormalizeMean, (c, v) => c.Data.NormalizeMean = v),
         Key("data", "normalize_std", ValueKinds.NumberList, c => c.Data.NormalizeStd, (c, v) => c.Data.NormalizeStd = v),
+        Key("data", "views", ValueKinds.Int, c => c.Data.Views, (c, v) => c.Data.Views = v),
         Key("data", "train_subset", ValueKinds.OptionalInt, c => c.Data.TrainSubset, (c, v) => c.Data.TrainSubset = v),
 
         // logging: official keys, alphabetical as in the official dump.
@@ -92,6 +93,7 @@ internal static class ConfigSchema
         Key("optimization", "cov_weight", ValueKinds.Number, c => c.Optimization.CovarianceWeight, (c, v) => c.Optimization.CovarianceWeight = v),
         Key("optimization", "reg_samples", ValueKinds.Choice(("tokens", RegularizerSamples.Tokens), ("pooled", RegularizerSamples.Pooled)),
             c => c.Optimization.RegularizerSamples, (c, v) => c.Optimization.RegularizerSamples = v),
+        Key("optimization", "inv_weight", ValueKinds.Number, c => c.Optimization.InvarianceWeight, (c, v) => c.Optimization.InvarianceWeight = v),
     ];
 
     private static readonly Dictionary<string, ConfigKey> ByDottedName = Keys.ToDictionary(k => k.DottedName, StringComparer.Ordinal);

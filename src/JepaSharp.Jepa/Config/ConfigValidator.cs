@@ -28,6 +28,7 @@ internal sealed class ConfigValidator
         var data = _config.Data;
         AtLeast("data.batch_size", data.BatchSize, 1);
         AtLeast("data.crop_size", data.CropSize, 1);
+        AtLeast("data.views", data.Views, 1);
         Fraction("data.crop_scale", data.CropScale);
         Require(data.ColorJitterStrength >= 0, "data.color_jitter_strength", "must be >= 0");
         AtLeast("data.num_workers", data.NumWorkers, 0);
@@ -123,6 +124,9 @@ internal sealed class ConfigValidator
         Require(optimization.TargetNormEps > 0, "optimization.target_norm_eps", "must be > 0");
         Require(optimization.VarianceWeight >= 0, "optimization.var_weight", "must be >= 0 (0 turns the variance term off)");
         Require(optimization.CovarianceWeight >= 0, "optimization.cov_weight", "must be >= 0 (0 turns the covariance term off)");
+        Require(optimization.InvarianceWeight >= 0, "optimization.inv_weight", "must be >= 0 (0 turns the invariance term off)");
+        if (optimization.InvarianceWeight > 0)
+            Require(_config.Data.Views >= 2, "optimization.inv_weight", $"needs data.views >= 2 (it compares views of one image; data.views is {_config.Data.Views})");
     }
 
     private void CheckLogging()

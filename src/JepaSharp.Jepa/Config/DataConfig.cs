@@ -3,6 +3,7 @@ namespace JepaSharp.Jepa.Config;
 /// <summary>The <c>data</c> section. Defaults are the official ViT-H/14 values (recipe §3.1) where one exists.</summary>
 public sealed class DataConfig : ConfigSection
 {
+    /// <summary>Dataset images per step (each contributes <see cref="Views"/> augmented crops).</summary>
     public int BatchSize { get; set; } = 128;
 
     /// <summary>Side of the square RandomResizedCrop fed to the encoder, in pixels.</summary>
@@ -42,4 +43,13 @@ public sealed class DataConfig : ConfigSection
 
     /// <summary>Use only the first N training images (quick tests); null = all.</summary>
     public int? TrainSubset { get; set; }
+
+    /// <summary>
+    /// Augmented crops of each image per step (1 = the official single view). With 2 or more the context encoder's
+    /// pooled outputs of one image's views are pulled together by <see cref="OptimizationConfig.InvarianceWeight"/>.
+    /// </summary>
+    public int Views { get; set; } = 1;
+
+    /// <summary>Images the networks see per step: <see cref="BatchSize"/> × <see cref="Views"/>.</summary>
+    public int ImagesPerStep => BatchSize * Views;
 }

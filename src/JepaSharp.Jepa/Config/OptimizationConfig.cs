@@ -50,4 +50,10 @@ public sealed class OptimizationConfig : ConfigSection
 
     /// <summary>Whether the regularizer sees context tokens or per-image pooled vectors.</summary>
     public RegularizerSamples RegularizerSamples { get; set; } = RegularizerSamples.Tokens;
+
+    /// <summary>
+    /// Weight of VICReg's invariance term: the mean squared difference between the per-image means of the context
+    /// encoder's tokens of two views of one image (needs data.views ≥ 2); 0 = off.
+    /// </summary>
+    public double InvarianceWeight { get; set; }
 }

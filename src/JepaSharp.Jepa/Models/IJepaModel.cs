@@ -6,10 +6,16 @@ using JepaSharp.Nn;
 
 namespace JepaSharp.Jepa.Models;
 
-/// <summary>Weights of the variance hinge and covariance penalty added to the I-JEPA loss (both 0 = the official objective).</summary>
-public readonly record struct VarianceCovarianceWeights(float Variance, float Covariance, bool Pooled = false)
+/// <summary>
+/// Weights of VICReg's terms added to the I-JEPA loss (all 0 = the official objective): the variance hinge and covariance
+/// penalty on the context encoder's tokens (or their per-image means when <paramref name="Pooled"/>), and the invariance
+/// between the per-image means of the <paramref name="Views"/> views of each image (the batch is view-major).
+/// </summary>
+public readonly record struct RegularizerWeights(float Variance, float Covariance, bool Pooled = false, float Invariance = 0, int Views = 1)
 {
-    public bool Active => Variance != 0 || Covariance != 0;
+    public bool VarianceCovarianceActive => Variance != 0 || Covariance != 0;
+    public bool InvarianceActive => Invariance != 0 && Views > 1;
+    public bool Active => VarianceCovarianceActive || InvarianceActive;
 }
 
 /// <summary>The scalar I-JEPA objective and its parts (Regularizer is null when the regularizer is off).</summary>
@@ -53,16 +59,17 @@ public sealed class IJepaModel : IDisposable
     /// One I-JEPA objective: targets = LayerNorm (no affine) of the target encoder's tokens at the
     /// target indices (no gradient); predictions = predictor(encoder(context tokens)); the mean
     /// regression loss between them; plus, when <paramref name="regularizer"/> has a weight, VICReg's
-    /// variance and covariance terms on the context encoder's tokens (or their per-image means). Index layouts are those of
+    /// variance and covariance terms on the context encoder's tokens (or their per-image means) and its invariance term
+    /// between the views of each image. Index layouts are those of
     /// Ops.GatherTokens: context [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
     /// </summary>
     public Tensor Loss(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
-        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, VarianceCovarianceWeights regularizer = default)
+        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default)
         => Objective(images, context, keepContext, targets, keepTarget, loss, smoothL1Beta, targetNormEps, regularizer).Total;
 
     /// <summary><see cref="Loss"/> with its parts: the prediction loss and, when active, the regularizer.</summary>
     public JepaObjective Objective(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
-        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, VarianceCovarianceWeights regularizer = default)
+        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("I-JEPA loss: images must be a graph input");
         Tensor h;
@@ -77,9 +84,18 @@ public sealed class IJepaModel : IDisposable
         var prediction = Predictor.Forward(z, context, targets, keepTarget);
         var predictionLoss = Ops.Loss(loss, prediction, h, smoothL1Beta);
         if (!regularizer.Active) return new JepaObjective(predictionLoss, predictionLoss, null);
-        var samples = regularizer.Pooled ? Ops.MeanTokens(z) : z;
-        var penalty = Ops.VarianceCovariance(samples, 1f, regularizer.Variance, regularizer.Covariance);
-        return new JepaObjective(Ops.Add(predictionLoss, penalty), predictionLoss, penalty);
+        var pooled = regularizer.Pooled || regularizer.InvarianceActive ? Ops.MeanTokens(z) : null;
+        Tensor? penalty = null;
+        if (regularizer.VarianceCovarianceActive)
+            penalty = Ops.VarianceCovariance(regularizer.Pooled ? pooled! : z, 1f, regularizer.Variance, regularizer.Covariance);
+        if (regularizer.InvarianceActive)
+        {
+            // Context rows are (mask, view, image)-major, so every context row of one image is one of its "views" here.
+            int imagesPerView = images.Shape[0] / regularizer.Views;
+            var invariance = Ops.ViewInvariance(pooled!, z.Shape[0] / imagesPerView, regularizer.Invariance);
+            penalty = penalty is null ? invariance : Ops.Add(penalty, invariance);
+        }
+        return new JepaObjective(Ops.Add(predictionLoss, penalty!), predictionLoss, penalty);
     }
 
     public void Dispose()

@@ -159,6 +159,7 @@ public sealed class Trainer : IDisposable
         using var loader = new BatchLoader(_dataset, pipeline, new BatchLoaderOptions
         {
             BatchSize = d.BatchSize,
+            Views = d.Views,
             Seed = _config.Meta.Seed,
             Start = new LoaderPosition(_loaderEpoch, _loaderBatch),
         });

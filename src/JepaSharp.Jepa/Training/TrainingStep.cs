@@ -43,7 +43,7 @@ public sealed class TrainingStep : IDisposable
         _schedule = schedule;
         _loss = ModelFactory.Loss(config);
         var d = config.Data;
-        _imageShape = new Shape(d.BatchSize, d.Channels, d.CropSize, d.CropSize);
+        _imageShape = new Shape(d.ImagesPerStep, d.Channels, d.CropSize, d.CropSize);
         EncoderOptimizer = new AdamW(model.EncoderParameters);
         PredictorOptimizer = new AdamW(model.PredictorParameters);
     }
@@ -62,7 +62,8 @@ public sealed class TrainingStep : IDisposable
         var input = Graph.Input(images, _imageShape);
         var o = _config.Optimization;
         var objective = _model.Objective(input, masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred, _loss, (float)o.SmoothL1Beta, (float)o.TargetNormEps,
-            new VarianceCovarianceWeights((float)o.VarianceWeight, (float)o.CovarianceWeight, o.RegularizerSamples == RegularizerSamples.Pooled));
+            new RegularizerWeights((float)o.VarianceWeight, (float)o.CovarianceWeight, o.RegularizerSamples == RegularizerSamples.Pooled,
+                (float)o.InvarianceWeight, _config.Data.Views));
         double value = objective.Total.Span[0];
         double prediction = objective.Prediction.Span[0], penalty = objective.Regularizer is { } r ? r.Span[0] : double.NaN;
         if (!double.IsFinite(value)) return new StepOutcome(value, lr, wd, double.NaN, double.NaN, prediction, penalty);

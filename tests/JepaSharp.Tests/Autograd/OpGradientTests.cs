@@ -129,6 +129,9 @@ public class OpGradientTests
     }
 
     [Fact]
+    public void ViewInvariance() => GradCheck.Check("view_invariance", t => Ops.ViewInvariance(t[0], 3, 0.8f), [new Shape(6, 5)]);
+
+    [Fact]
     public void GeluLinear() => GradCheck.Check("gelu_linear", t => Ops.GeluLinear(t[0], t[1], t[2]), [new Shape(2, 3, 5), new Shape(4, 5), new Shape(4)]);
 
     [Fact]

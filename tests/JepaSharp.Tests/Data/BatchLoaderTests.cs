@@ -122,6 +122,31 @@ public class BatchLoaderTests
     }
 
     [Fact]
+    public void ViewsRepeatEachImageViewMajorWithTheSingleViewBatchAsViewZero()
+    {
+        var data = new Numbered(40);
+        var pipeline = ImagePipeline.Train(2, Normalization.None, flipProbability: 0.5);
+        var options = new BatchLoaderOptions { BatchSize = 4, Seed = 2 };
+        using var single = new BatchLoader(data, pipeline, options);
+        using var paired = new BatchLoader(data, pipeline, options with { Views = 2 });
+        Assert.Equal(single.BatchesPerEpoch, paired.BatchesPerEpoch);
+        const int floats = 4; // one 2×2 crop
+        bool viewsDiffer = false;
+        for (int b = 0; b < 10; b++)
+        {
+            var one = Take(single, 1)[0];
+            var two = Take(paired, 1)[0];
+            Assert.Equal(8, two.Indices.Length);
+            Assert.Equal(one.Indices, two.Indices[..4]);
+            Assert.Equal(one.Indices, two.Indices[4..]);
+            Assert.Equal(one.Labels, two.Labels[4..]);
+            Assert.Equal(one.Images, two.Images[..(4 * floats)]);
+            viewsDiffer |= !two.Images.AsSpan(0, 4 * floats).SequenceEqual(two.Images.AsSpan(4 * floats));
+        }
+        Assert.True(viewsDiffer, "the second view repeated the first crop everywhere");
+    }
+
+    [Fact]
     public void BatchesDoNotDependOnTheWorkerCount()
     {
         var data = new Numbered(64);

@@ -81,6 +81,7 @@ public sealed class FixtureFilesTests
         Case("cross_entropy", [("logits", [8, 10]), ("labels", [8])], Scalar, ["logits"]);
         Case("attention", [("qkv", [2, 7, 48])], [2, 7, 16], ["qkv"]);
         Case("variance_covariance", [("z", [3, 5, 6])], Scalar, ["z"]);
+        Case("view_invariance", [("m", [12, 5])], Scalar, ["m"]);
         AssertContents(file, expected, name => name == "cross_entropy.labels" ? "I64" : "F32");
 
         Assert.Equal("1e-06", file.Metadata["layernorm.affine_eps1e-6.eps"]);

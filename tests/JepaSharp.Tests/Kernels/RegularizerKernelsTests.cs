@@ -4,7 +4,7 @@ using Xunit;
 
 namespace JepaSharp.Tests.Kernels;
 
-/// <summary>The variance-covariance regularizer against a naive double-precision version and its central differences.</summary>
+/// <summary>The variance-covariance and view-invariance regularizers against naive double-precision versions and their central differences.</summary>
 public unsafe class RegularizerKernelsTests
 {
     private const double Gamma = 1, VarWeight = 1, CovWeight = 0.04, Eps = 1e-4;
@@ -82,5 +82,63 @@ public unsafe class RegularizerKernelsTests
             Assert.Equal(0, RegularizerKernels.VarianceCovariance(pz, n, d, 1, 1, 1, 0, pc, ps, pv), 12);
         fixed (float* pz = collapsed, pc = c, ps = s, pv = v)
             Assert.Equal(1, RegularizerKernels.VarianceCovariance(pz, n, d, 1, 1, 1, 0, pc, ps, pv), 12);
+    }
+
+    /// <summary>The mean over view pairs, images and features of the squared difference, straight from its definition.</summary>
+    private static double NaiveInvariance(double[] m, int views, int n, int d, double weight)
+    {
+        double sum = 0;
+        int pairs = 0;
+        for (int a = 0; a < views; a++)
+            for (int b = a + 1; b < views; b++, pairs++)
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < d; j++)
+                    {
+                        double e = m[(a * n + i) * d + j] - m[(b * n + i) * d + j];
+                        sum += e * e;
+                    }
+        return weight * sum / ((double)pairs * n * d);
+    }
+
+    [Theory]
+    [InlineData(2, 1, 3)]
+    [InlineData(2, 17, 9)]
+    [InlineData(3, 5, 4)]
+    public void ViewInvarianceMatchesTheNaiveLossAndItsCentralDifferences(int views, int n, int d)
+    {
+        const float weight = 1.7f, scale = 0.6f;
+        var m = TestData.Uniform(views * n * d, views + n + d, 2f);
+        var grad = TestData.Uniform(m.Length, 9);
+        var initial = (float[])grad.Clone();
+        double loss;
+        fixed (float* pm = m, pg = grad)
+        {
+            loss = RegularizerKernels.ViewInvariance(pm, views, n, d, weight);
+            RegularizerKernels.ViewInvarianceBackward(pg, pm, views, n, d, weight, scale);
+        }
+        var exact = m.Select(v => (double)v).ToArray();
+        double expected = NaiveInvariance(exact, views, n, d, weight);
+        Assert.True(Math.Abs(loss - expected) <= 1e-9 * Math.Max(1, expected), $"loss {loss:R} vs naive {expected:R}");
+
+        const double h = 1e-5;
+        for (int idx = 0; idx < m.Length; idx++)
+        {
+            double saved = exact[idx];
+            exact[idx] = saved + h;
+            double plus = NaiveInvariance(exact, views, n, d, weight);
+            exact[idx] = saved - h;
+            double minus = NaiveInvariance(exact, views, n, d, weight);
+            exact[idx] = saved;
+            double numeric = scale * (plus - minus) / (2 * h);
+            double analytic = grad[idx] - initial[idx];
+            Assert.True(Math.Abs(analytic - numeric) <= 1e-5 + 1e-4 * Math.Abs(numeric), $"views={views} n={n} d={d} dm[{idx}]: {analytic:G6} vs {numeric:G6}");
+        }
+    }
+
+    [Fact]
+    public void IdenticalViewsCostNothing()
+    {
+        float[] m = [1, -2, 3, 1, -2, 3]; // two views of one image with three features
+        fixed (float* pm = m) Assert.Equal(0, RegularizerKernels.ViewInvariance(pm, 2, 1, 3, 1f));
     }
 }

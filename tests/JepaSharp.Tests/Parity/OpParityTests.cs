@@ -76,4 +76,13 @@ public class OpParityTests
         float Meta(string key) => float.Parse(f.Metadata["variance_covariance." + key], System.Globalization.CultureInfo.InvariantCulture);
         Check("variance_covariance.", ["z"], t => Ops.VarianceCovariance(t[0], Meta("gamma"), Meta("var_weight"), Meta("cov_weight"), Meta("eps")));
     }
+
+    [Fact]
+    public void ViewInvariance()
+    {
+        using var f = Fixtures.Open("ops.safetensors");
+        int views = int.Parse(f.Metadata["view_invariance.views"]);
+        float weight = float.Parse(f.Metadata["view_invariance.weight"], System.Globalization.CultureInfo.InvariantCulture);
+        Check("view_invariance.", ["m"], t => Ops.ViewInvariance(t[0], views, weight));
+    }
 }

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace JepaSharp.Tests.Training;
 
-/// <summary>The I-JEPA objective with the optional variance-covariance term on the context encoder's outputs.</summary>
+/// <summary>The I-JEPA objective with the optional VICReg terms on the context encoder's outputs.</summary>
 public class ObjectiveTests
 {
     [Theory]
@@ -22,7 +22,7 @@ public class ObjectiveTests
         var images = Support.TestData.Uniform(6 * 28 * 28, 9);
         using var graph = new Graph();
 
-        float Objective(VarianceCovarianceWeights weights)
+        float Objective(RegularizerWeights weights)
         {
             graph.Reset();
             var x = graph.Input(images, new Shape(6, 1, 28, 28));
@@ -32,10 +32,10 @@ public class ObjectiveTests
         float plain = Objective(default);
         graph.Reset();
         var parts = model.Objective(graph.Input(images, new Shape(6, 1, 28, 28)), masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred,
-            RegressionLoss.SmoothL1, regularizer: new VarianceCovarianceWeights(1f, 0.04f, pooled));
+            RegressionLoss.SmoothL1, regularizer: new RegularizerWeights(1f, 0.04f, pooled));
         Assert.Equal(plain, parts.Prediction.Span[0]);
         Assert.Equal(parts.Total.Span[0], parts.Prediction.Span[0] + parts.Regularizer!.Span[0], 1e-6f);
-        float regularized = Objective(new VarianceCovarianceWeights(1f, 0.04f, pooled));
+        float regularized = Objective(new RegularizerWeights(1f, 0.04f, pooled));
         graph.Reset();
         using (graph.NoGrad())
         {
@@ -43,6 +43,36 @@ public class ObjectiveTests
             float expected = Ops.VarianceCovariance(pooled ? Ops.MeanTokens(z) : z, 1f, 1f, 0.04f).Span[0];
             Assert.True(expected > 0.01f, $"the regularizer should be active on a fresh encoder, got {expected}");
             Assert.Equal(expected, regularized - plain, 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void TheInvarianceTermComparesThePooledContextOutputsOfEachImagesViews()
+    {
+        // Three images, two views each, view-major: rows 0-2 are the first views, rows 3-5 the second.
+        var config = TrainerTests.SmallConfig();
+        using var model = ModelFactory.CreateModel(config);
+        var masks = ModelFactory.CreateMasks(config).Sample(6, 4);
+        var images = Support.TestData.Uniform(6 * 28 * 28, 10);
+        using var graph = new Graph();
+        var parts = model.Objective(graph.Input(images, new Shape(6, 1, 28, 28)), masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred,
+            RegressionLoss.SmoothL1, regularizer: new RegularizerWeights(0f, 0f, Invariance: 2f, Views: 2));
+        float invariance = parts.Regularizer!.Span[0];
+        graph.Reset();
+        using (graph.NoGrad())
+        {
+            var pooled = Ops.MeanTokens(model.Encoder.Forward(graph.Input(images, new Shape(6, 1, 28, 28)), masks.Context, masks.KeepEnc)).Span;
+            int d = pooled.Length / 6;
+            double sum = 0;
+            for (int image = 0; image < 3; image++)
+                for (int j = 0; j < d; j++)
+                {
+                    double e = pooled[image * d + j] - pooled[(image + 3) * d + j];
+                    sum += e * e;
+                }
+            double expected = 2.0 * sum / (3 * d);
+            Assert.True(expected > 1e-4, $"different images as views should disagree, got {expected}");
+            Assert.Equal(expected, invariance, 1e-5);
         }
     }
 }
