@@ -170,13 +170,17 @@ class VisionTransformer(nn.Module):
         self.blocks = nn.ModuleList([Block(embed_dim, num_heads) for _ in range(depth)])
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
 
-    def forward(self, x, masks=None):
+    def forward(self, x, masks=None, last_blocks=1):
+        """The normed output; with last_blocks = k > 1 the outputs of the last k blocks (the last one normed)."""
         x = self.patch_embed(x) + self.pos_embed
         if masks is not None:
             x = apply_masks(x, masks)
-        for blk in self.blocks:
+        outputs = []
+        for i, blk in enumerate(self.blocks):
             x = blk(x)
-        return self.norm(x)
+            if i >= len(self.blocks) - last_blocks:
+                outputs.append(self.norm(x) if i == len(self.blocks) - 1 else x)
+        return outputs[0] if last_blocks == 1 else outputs
 
 
 class VisionTransformerPredictor(nn.Module):
@@ -383,6 +387,7 @@ class Trainer:
         self.ema_pairs = (list(self.encoder.parameters()), list(self.target_encoder.parameters()))
         opt = cfg["optimization"]
         self.target_eps = opt.get("target_norm_eps", 1e-5)
+        self.target_blocks = opt.get("target_blocks", 1)  # data2vec-style top-k targets when > 1
         kind, beta = opt.get("loss", "smooth_l1"), opt.get("smooth_l1_beta", 1.0)
         self.loss_fn = {"smooth_l1": lambda z, h: F.smooth_l1_loss(z, h, beta=beta),
                         "l2": F.mse_loss, "l1": F.l1_loss}[kind]
@@ -415,8 +420,11 @@ class Trainer:
             if not group.get("WD_exclude"):
                 group["weight_decay"] = wd
         with torch.no_grad():
-            h = self.target_encoder(imgs)
-            h = F.layer_norm(h, (h.size(-1),), eps=self.target_eps)
+            norm = lambda t: F.layer_norm(t, (t.size(-1),), eps=self.target_eps)
+            if self.target_blocks == 1:
+                h = norm(self.target_encoder(imgs))
+            else:
+                h = norm(sum(norm(o) for o in self.target_encoder(imgs, last_blocks=self.target_blocks)))
             h = repeat_interleave_batch(apply_masks(h, masks_pred), len(imgs), repeat=len(masks_enc))
         context = self.encoder(imgs, masks_enc)
         z = self.predictor(context, masks_enc, masks_pred)

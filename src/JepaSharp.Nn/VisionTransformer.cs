@@ -93,12 +93,27 @@ public sealed class VisionTransformer : Module
     /// gathered, bit for bit, with the last block's projection and MLP run only on the gathered tokens. The target
     /// encoder needs no more: its features are read at the target blocks alone.
     /// </summary>
-    public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep)
+    public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep) => ForwardAt(images, indices, keep, 1)[0];
+
+    /// <summary>
+    /// The outputs of the last <paramref name="lastBlocks"/> blocks at <paramref name="indices"/>, earliest first: earlier
+    /// blocks before any norm, the last one after <c>norm</c> (as <see cref="PooledFeatures"/>), each [R, keep, D].
+    /// </summary>
+    public Tensor[] ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep, int lastBlocks)
     {
+        if (lastBlocks < 1 || lastBlocks > Blocks.Count)
+            throw new ArgumentOutOfRangeException(nameof(lastBlocks), lastBlocks, $"the encoder has {Blocks.Count} blocks");
         var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
+        var outputs = new Tensor[lastBlocks];
         var x = Embed(images);
-        for (int i = 0; i < Blocks.Count - 1; i++) x = ForwardBlock(graph, i, x);
-        return Norm.Forward(Blocks[^1].ForwardAt(x, indices, keep));
+        for (int i = 0; i < Blocks.Count - 1; i++)
+        {
+            x = ForwardBlock(graph, i, x);
+            int slot = i - (Blocks.Count - lastBlocks);
+            if (slot >= 0) outputs[slot] = Ops.GatherTokens(x, indices, keep);
+        }
+        outputs[^1] = Norm.Forward(Blocks[^1].ForwardAt(x, indices, keep));
+        return outputs;
     }
 
     /// <summary>

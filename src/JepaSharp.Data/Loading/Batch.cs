@@ -25,7 +25,7 @@ public sealed unsafe class Batch
     /// <summary>Batch number within the epoch.</summary>
     public int Index { get; private set; }
 
-    /// <summary>Images in this batch (below the batch size only for a last partial batch).</summary>
+    /// <summary>Images in this batch, every view counted (below batch size × views only for a last partial batch).</summary>
     public int Count { get; private set; }
 
     public int Channels { get; }

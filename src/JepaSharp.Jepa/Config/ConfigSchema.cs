@@ -88,6 +88,7 @@ internal static class ConfigSchema
             c => c.Optimization.Loss, (c, v) => c.Optimization.Loss = v),
         Key("optimization", "smooth_l1_beta", ValueKinds.Number, c => c.Optimization.SmoothL1Beta, (c, v) => c.Optimization.SmoothL1Beta = v),
         Key("optimization", "clip_grad", ValueKinds.OptionalNumber, c => c.Optimization.ClipGrad, (c, v) => c.Optimization.ClipGrad = v),
+        Key("optimization", "target_blocks", ValueKinds.Int, c => c.Optimization.TargetBlocks, (c, v) => c.Optimization.TargetBlocks = v),
         Key("optimization", "target_norm_eps", ValueKinds.Number, c => c.Optimization.TargetNormEps, (c, v) => c.Optimization.TargetNormEps = v),
         Key("optimization", "var_weight", ValueKinds.Number, c => c.Optimization.VarianceWeight, (c, v) => c.Optimization.VarianceWeight = v),
         Key("optimization", "cov_weight", ValueKinds.Number, c => c.Optimization.CovarianceWeight, (c, v) => c.Optimization.CovarianceWeight = v),

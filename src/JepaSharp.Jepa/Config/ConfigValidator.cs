@@ -91,6 +91,9 @@ internal sealed class ConfigValidator
         if (meta.PredNumHeads is { } predictorHeads) AtLeast("meta.pred_num_heads", predictorHeads, 1);
 
         var encoder = meta.ResolveEncoder();
+        if (encoder.Depth >= 1)
+            Require(_config.Optimization.TargetBlocks <= encoder.Depth, "optimization.target_blocks",
+                $"cannot exceed the encoder's {encoder.Depth} blocks");
         if (encoder.EmbedDim >= 1 && encoder.NumHeads >= 1)
             Require(encoder.EmbedDim % encoder.NumHeads == 0, meta.EncHeads is null ? "meta.enc_embed_dim" : "meta.enc_heads",
                 $"encoder width {encoder.EmbedDim} must be divisible by its {encoder.NumHeads} heads");
@@ -122,6 +125,7 @@ internal sealed class ConfigValidator
         Require(optimization.SmoothL1Beta > 0, "optimization.smooth_l1_beta", "must be > 0");
         if (optimization.ClipGrad is { } clip) Require(clip > 0, "optimization.clip_grad", "must be > 0 (null turns clipping off)");
         Require(optimization.TargetNormEps > 0, "optimization.target_norm_eps", "must be > 0");
+        AtLeast("optimization.target_blocks", optimization.TargetBlocks, 1);
         Require(optimization.VarianceWeight >= 0, "optimization.var_weight", "must be >= 0 (0 turns the variance term off)");
         Require(optimization.CovarianceWeight >= 0, "optimization.cov_weight", "must be >= 0 (0 turns the covariance term off)");
         Require(optimization.InvarianceWeight >= 0, "optimization.inv_weight", "must be >= 0 (0 turns the invariance term off)");

@@ -40,6 +40,12 @@ public sealed class OptimizationConfig : ConfigSection
     public double TargetNormEps { get; set; } = 1e-5;
 
     /// <summary>
+    /// Regression targets from the last k blocks of the target encoder: 1 = its output (official); k > 1 = the layer
+    /// norm of the sum of the last k blocks' layer-normed outputs (data2vec's top-k targets).
+    /// </summary>
+    public int TargetBlocks { get; set; } = 1;
+
+    /// <summary>
     /// Weight of VICReg's variance hinge relu(1 − std) on the context encoder's outputs (C-JEPA,
     /// small-scale-remedies §2); 0 = off, as in the official recipe.
     /// </summary>

@@ -57,27 +57,26 @@ public sealed class IJepaModel : IDisposable
 
     /// <summary>
     /// One I-JEPA objective: targets = LayerNorm (no affine) of the target encoder's tokens at the
-    /// target indices (no gradient); predictions = predictor(encoder(context tokens)); the mean
+    /// target indices (no gradient; with <paramref name="targetBlocks"/> > 1, of its last blocks' normed outputs summed); predictions = predictor(encoder(context tokens)); the mean
     /// regression loss between them; plus, when <paramref name="regularizer"/> has a weight, VICReg's
     /// variance and covariance terms on the context encoder's tokens (or their per-image means) and its invariance term
     /// between the views of each image. Index layouts are those of
     /// Ops.GatherTokens: context [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
     /// </summary>
     public Tensor Loss(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
-        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default)
-        => Objective(images, context, keepContext, targets, keepTarget, loss, smoothL1Beta, targetNormEps, regularizer).Total;
+        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default, int targetBlocks = 1)
+        => Objective(images, context, keepContext, targets, keepTarget, loss, smoothL1Beta, targetNormEps, regularizer, targetBlocks).Total;
 
     /// <summary><see cref="Loss"/> with its parts: the prediction loss and, when active, the regularizer.</summary>
     public JepaObjective Objective(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
-        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default)
+        RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default, int targetBlocks = 1)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("I-JEPA loss: images must be a graph input");
         Tensor h;
         using (graph.NoGrad())
         {
             var mark = graph.Checkpoint();
-            var atTargets = TargetEncoder.ForwardAt(images, targets, keepTarget);
-            h = graph.Compact(Ops.LayerNorm(atTargets, null, null, targetNormEps), mark);
+            h = graph.Compact(Targets(images, targets, keepTarget, targetNormEps, targetBlocks), mark);
         }
         graph.ProfileSection("target_pass");
         var z = Encoder.Forward(images, context, keepContext);
@@ -96,6 +95,20 @@ public sealed class IJepaModel : IDisposable
             penalty = penalty is null ? invariance : Ops.Add(penalty, invariance);
         }
         return new JepaObjective(Ops.Add(predictionLoss, penalty!), predictionLoss, penalty);
+    }
+
+    /// <summary>
+    /// The regression targets: LayerNorm (no affine) of the target encoder's output at the target tokens, or with
+    /// <paramref name="targetBlocks"/> = k > 1 the LayerNorm of the sum of the last k blocks' layer-normed outputs there
+    /// (data2vec's top-k average; the scale of the sum is removed by the outer norm).
+    /// </summary>
+    private Tensor Targets(Tensor images, ReadOnlySpan<int> targets, int keepTarget, float eps, int targetBlocks)
+    {
+        var outputs = TargetEncoder.ForwardAt(images, targets, keepTarget, targetBlocks);
+        if (outputs.Length == 1) return Ops.LayerNorm(outputs[0], null, null, eps);
+        var sum = Ops.LayerNorm(outputs[0], null, null, eps);
+        for (int k = 1; k < outputs.Length; k++) sum = Ops.Add(sum, Ops.LayerNorm(outputs[k], null, null, eps));
+        return Ops.LayerNorm(sum, null, null, eps);
     }
 
     public void Dispose()

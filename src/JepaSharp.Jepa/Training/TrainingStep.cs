@@ -63,7 +63,7 @@ public sealed class TrainingStep : IDisposable
         var o = _config.Optimization;
         var objective = _model.Objective(input, masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred, _loss, (float)o.SmoothL1Beta, (float)o.TargetNormEps,
             new RegularizerWeights((float)o.VarianceWeight, (float)o.CovarianceWeight, o.RegularizerSamples == RegularizerSamples.Pooled,
-                (float)o.InvarianceWeight, _config.Data.Views));
+                (float)o.InvarianceWeight, _config.Data.Views), o.TargetBlocks);
         double value = objective.Total.Span[0];
         double prediction = objective.Prediction.Span[0], penalty = objective.Regularizer is { } r ? r.Span[0] : double.NaN;
         if (!double.IsFinite(value)) return new StepOutcome(value, lr, wd, double.NaN, double.NaN, prediction, penalty);

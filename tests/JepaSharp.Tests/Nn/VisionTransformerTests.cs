@@ -88,6 +88,31 @@ public class VisionTransformerTests
     }
 
     [Fact]
+    public void LastBlocksAtChosenTokensAreTheGatheredBlockOutputsBitForBit()
+    {
+        var vit = new VisionTransformer(new VitShape(28, 28, 1, 4, 64, 3, 2));
+        using var set = vit.Materialize(new Random(3));
+        using var graph = new Graph();
+        var x = graph.Input(TestData.Uniform(2 * 28 * 28, 9), new Shape(2, 1, 28, 28));
+        int[] targets = [0, 1, 7, 8, 48, 47, 46, 40];
+        using (graph.NoGrad())
+        {
+            var tokens = Ops.AddBroadcast(vit.PatchEmbed.Forward(x), vit.PosEmbed);
+            var expected = new float[3][];
+            for (int i = 0; i < 3; i++)
+            {
+                tokens = vit.Blocks[i].Forward(tokens);
+                expected[i] = Ops.GatherTokens(i == 2 ? vit.Norm.Forward(tokens) : tokens, targets, 4).ToArray();
+            }
+            var lastTwo = vit.ForwardAt(x, targets, 4, lastBlocks: 2);
+            Assert.Equal(2, lastTwo.Length);
+            Assert.Equal(expected[1], lastTwo[0].ToArray());
+            Assert.Equal(expected[2], lastTwo[1].ToArray());
+            Assert.Throws<ArgumentOutOfRangeException>(() => vit.ForwardAt(x, targets, 4, lastBlocks: 4));
+        }
+    }
+
+    [Fact]
     public void SteadyStateTrainingStepAllocatesNoManagedMemory()
     {
         var vit = new VisionTransformer(new VitShape(28, 28, 1, 4, 32, 2, 2));

@@ -75,4 +75,31 @@ public class ObjectiveTests
             Assert.Equal(expected, invariance, 1e-5);
         }
     }
+
+    [Fact]
+    public void TopBlockTargetsAreTheNormOfTheSummedNormedBlockOutputs()
+    {
+        var config = TrainerTests.SmallConfig();
+        config.ApplyOverrides([("data.batch_size", "4")]);
+        using var model = ModelFactory.CreateModel(config);
+        var masks = ModelFactory.CreateMasks(config).Sample(4, 5);
+        var images = Support.TestData.Uniform(4 * 28 * 28, 11);
+        var shape = new Shape(4, 1, 28, 28);
+        using var graph = new Graph();
+        float official = model.Objective(graph.Input(images, shape), masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred,
+            RegressionLoss.SmoothL1).Prediction.Span[0];
+        graph.Reset();
+        float topTwo = model.Objective(graph.Input(images, shape), masks.Context, masks.KeepEnc, masks.Targets, masks.KeepPred,
+            RegressionLoss.SmoothL1, targetBlocks: 2).Prediction.Span[0];
+        graph.Reset();
+        using (graph.NoGrad())
+        {
+            var x = graph.Input(images, shape);
+            var blocks = model.TargetEncoder.ForwardAt(x, masks.Targets, masks.KeepPred, 2);
+            var h = Ops.LayerNorm(Ops.Add(Ops.LayerNorm(blocks[0], null, null, 1e-5f), Ops.LayerNorm(blocks[1], null, null, 1e-5f)), null, null, 1e-5f);
+            var prediction = model.Predictor.Forward(model.Encoder.Forward(x, masks.Context, masks.KeepEnc), masks.Context, masks.Targets, masks.KeepPred);
+            Assert.Equal(Ops.Loss(RegressionLoss.SmoothL1, prediction, h).Span[0], topTwo);
+        }
+        Assert.NotEqual(official, topTwo);
+    }
 }
