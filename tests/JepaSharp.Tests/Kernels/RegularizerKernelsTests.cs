@@ -53,18 +53,28 @@ public unsafe class RegularizerKernelsTests
         double expected = Naive(exact, n, d);
         Assert.True(Math.Abs(loss - expected) <= 1e-5 * Math.Max(1, Math.Abs(expected)), $"loss {loss:R} vs naive {expected:R}");
 
+        AssertCentralDifferences(exact, x => Naive(x, n, d), grad, initial, scale, Math.Max(1, z.Length / 97), 1e-4, 1e-3, $"n={n} d={d} dz");
+    }
+
+    /// <summary>
+    /// The accumulated gradient (grad − initial) equals scale × the central difference of the naive loss at every
+    /// <paramref name="stride"/>-th input, within atol + rtol·|numeric|.
+    /// </summary>
+    private static void AssertCentralDifferences(double[] exact, Func<double[], double> naive, float[] grad, float[] initial, double scale,
+        int stride, double atol, double rtol, string label)
+    {
         const double h = 1e-5;
-        for (int idx = 0; idx < z.Length; idx += Math.Max(1, z.Length / 97))
+        for (int idx = 0; idx < exact.Length; idx += stride)
         {
             double saved = exact[idx];
             exact[idx] = saved + h;
-            double plus = Naive(exact, n, d);
+            double plus = naive(exact);
             exact[idx] = saved - h;
-            double minus = Naive(exact, n, d);
+            double minus = naive(exact);
             exact[idx] = saved;
             double numeric = scale * (plus - minus) / (2 * h);
             double analytic = grad[idx] - initial[idx];
-            Assert.True(Math.Abs(analytic - numeric) <= 1e-4 + 1e-3 * Math.Abs(numeric), $"n={n} d={d} dz[{idx}]: {analytic:G6} vs {numeric:G6}");
+            Assert.True(Math.Abs(analytic - numeric) <= atol + rtol * Math.Abs(numeric), $"{label}[{idx}]: {analytic:G6} vs {numeric:G6}");
         }
     }
 
@@ -120,19 +130,7 @@ public unsafe class RegularizerKernelsTests
         double expected = NaiveInvariance(exact, views, n, d, weight);
         Assert.True(Math.Abs(loss - expected) <= 1e-9 * Math.Max(1, expected), $"loss {loss:R} vs naive {expected:R}");
 
-        const double h = 1e-5;
-        for (int idx = 0; idx < m.Length; idx++)
-        {
-            double saved = exact[idx];
-            exact[idx] = saved + h;
-            double plus = NaiveInvariance(exact, views, n, d, weight);
-            exact[idx] = saved - h;
-            double minus = NaiveInvariance(exact, views, n, d, weight);
-            exact[idx] = saved;
-            double numeric = scale * (plus - minus) / (2 * h);
-            double analytic = grad[idx] - initial[idx];
-            Assert.True(Math.Abs(analytic - numeric) <= 1e-5 + 1e-4 * Math.Abs(numeric), $"views={views} n={n} d={d} dm[{idx}]: {analytic:G6} vs {numeric:G6}");
-        }
+        AssertCentralDifferences(exact, x => NaiveInvariance(x, views, n, d, weight), grad, initial, scale, 1, 1e-5, 1e-4, $"views={views} n={n} d={d} dm");
     }
 
     [Fact]
