@@ -69,7 +69,7 @@ public class BuiltInConfigTests
     }
 
     [Fact]
-    public void FmnistSmallFitsTheTwentyFiveMinuteBudgetAtTheMeasuredSpeed()
+    public void FmnistSmallTrainsInUnderTenMinutesAtTheMeasuredSpeed()
     {
         var config = ConfigLoader.Load("fmnist-small");
         int iterationsPerEpoch = 60_000 / config.Data.BatchSize;
@@ -78,7 +78,7 @@ public class BuiltInConfigTests
         // 340 images/s: `jepa bench train --config fmnist-small` on the 2-core Zen 5 (README, Benchmarks).
         double seconds = schedule.TrainingSteps * config.Data.BatchSize / 340.0;
 
-        Assert.InRange(seconds, 15 * 60, 25 * 60);
+        Assert.InRange(seconds, 5 * 60, 10 * 60);
     }
 
     [Fact]

@@ -30,11 +30,11 @@ public class ScheduleTests
     private static void AssertClose(double expected, double actual, double scale, double tolerance = 1e-15) =>
         Assert.True(Math.Abs(expected - actual) <= tolerance * scale, $"expected {expected:R}, got {actual:R}");
 
-    /// <summary>fmnist-small's recipe at the 10 epochs the CPython reference values below were computed for.</summary>
+    /// <summary>fmnist-small's recipe at the 10 epochs and 1 warm-up epoch the CPython reference values below were computed for.</summary>
     private static TrainConfig Configured(params (string, string)[] overrides)
     {
         var config = ConfigLoader.Load("fmnist-small");
-        config.ApplyOverrides([("optimization.epochs", "10"), .. overrides]);
+        config.ApplyOverrides([("optimization.epochs", "10"), ("optimization.warmup", "1"), .. overrides]);
         config.Validate();
         return config;
     }
