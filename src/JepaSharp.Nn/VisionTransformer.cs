@@ -93,7 +93,7 @@ public sealed class VisionTransformer : Module
     /// gathered, bit for bit, with the last block's projection and MLP run only on the gathered tokens. The target
     /// encoder needs no more: its features are read at the target blocks alone.
     /// </summary>
-    public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep) => ForwardAt(images, indices, keep, 1)[0];
+    public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep) => ForwardAt(images, indices, keep, []);
 
     /// <summary>
     /// The outputs of the last <paramref name="lastBlocks"/> blocks at <paramref name="indices"/>, earliest first: earlier
@@ -103,17 +103,23 @@ public sealed class VisionTransformer : Module
     {
         if (lastBlocks < 1 || lastBlocks > Blocks.Count)
             throw new ArgumentOutOfRangeException(nameof(lastBlocks), lastBlocks, $"the encoder has {Blocks.Count} blocks");
-        var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
         var outputs = new Tensor[lastBlocks];
+        outputs[^1] = ForwardAt(images, indices, keep, outputs.AsSpan(0, lastBlocks - 1));
+        return outputs;
+    }
+
+    /// <summary>The normed output at <paramref name="indices"/>; <paramref name="earlier"/> receives the blocks just before the last, gathered there.</summary>
+    private Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep, Span<Tensor> earlier)
+    {
+        var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
         var x = Embed(images);
         for (int i = 0; i < Blocks.Count - 1; i++)
         {
             x = ForwardBlock(graph, i, x);
-            int slot = i - (Blocks.Count - lastBlocks);
-            if (slot >= 0) outputs[slot] = Ops.GatherTokens(x, indices, keep);
+            int slot = i - (Blocks.Count - 1 - earlier.Length);
+            if (slot >= 0) earlier[slot] = Ops.GatherTokens(x, indices, keep);
         }
-        outputs[^1] = Norm.Forward(Blocks[^1].ForwardAt(x, indices, keep));
-        return outputs;
+        return Norm.Forward(Blocks[^1].ForwardAt(x, indices, keep));
     }
 
     /// <summary>

@@ -104,8 +104,8 @@ public sealed class IJepaModel : IDisposable
     /// </summary>
     private Tensor Targets(Tensor images, ReadOnlySpan<int> targets, int keepTarget, float eps, int targetBlocks)
     {
+        if (targetBlocks == 1) return Ops.LayerNorm(TargetEncoder.ForwardAt(images, targets, keepTarget), null, null, eps);
         var outputs = TargetEncoder.ForwardAt(images, targets, keepTarget, targetBlocks);
-        if (outputs.Length == 1) return Ops.LayerNorm(outputs[0], null, null, eps);
         var sum = Ops.LayerNorm(outputs[0], null, null, eps);
         for (int k = 1; k < outputs.Length; k++) sum = Ops.Add(sum, Ops.LayerNorm(outputs[k], null, null, eps));
         return Ops.LayerNorm(sum, null, null, eps);
