@@ -93,7 +93,7 @@ public sealed class VisionTransformer : Module
     /// gathered, bit for bit, with the last block's projection and MLP run only on the gathered tokens. The target
     /// encoder needs no more: its features are read at the target blocks alone.
     /// </summary>
-    public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep) => ForwardAt(images, indices, keep, []);
+    public Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep) => ForwardAtCollecting(images, indices, keep, []);
 
     /// <summary>
     /// The outputs of the last <paramref name="lastBlocks"/> blocks at <paramref name="indices"/>, earliest first: earlier
@@ -104,12 +104,12 @@ public sealed class VisionTransformer : Module
         if (lastBlocks < 1 || lastBlocks > Blocks.Count)
             throw new ArgumentOutOfRangeException(nameof(lastBlocks), lastBlocks, $"the encoder has {Blocks.Count} blocks");
         var outputs = new Tensor[lastBlocks];
-        outputs[^1] = ForwardAt(images, indices, keep, outputs.AsSpan(0, lastBlocks - 1));
+        outputs[^1] = ForwardAtCollecting(images, indices, keep, outputs.AsSpan(0, lastBlocks - 1));
         return outputs;
     }
 
     /// <summary>The normed output at <paramref name="indices"/>; <paramref name="earlier"/> receives the blocks just before the last, gathered there.</summary>
-    private Tensor ForwardAt(Tensor images, ReadOnlySpan<int> indices, int keep, Span<Tensor> earlier)
+    private Tensor ForwardAtCollecting(Tensor images, ReadOnlySpan<int> indices, int keep, Span<Tensor> earlier)
     {
         var graph = images.Graph ?? throw new InvalidOperationException("vision transformer: images must be a graph input");
         var x = Embed(images);

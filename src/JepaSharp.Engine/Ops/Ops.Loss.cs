@@ -181,4 +181,3 @@ public static unsafe partial class Ops
         }
     }
 }
-

@@ -56,12 +56,12 @@ public sealed class IJepaModel : IDisposable
     }
 
     /// <summary>
-    /// One I-JEPA objective: targets = LayerNorm (no affine) of the target encoder's tokens at the
-    /// target indices (no gradient; with <paramref name="targetBlocks"/> > 1, of its last blocks' normed outputs summed); predictions = predictor(encoder(context tokens)); the mean
-    /// regression loss between them; plus, when <paramref name="regularizer"/> has a weight, VICReg's
-    /// variance and covariance terms on the context encoder's tokens (or their per-image means) and its invariance term
-    /// between the views of each image. Index layouts are those of
-    /// Ops.GatherTokens: context [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
+    /// One I-JEPA objective: targets = LayerNorm (no affine) of the target encoder's tokens at the target indices (no
+    /// gradient; with <paramref name="targetBlocks"/> > 1, of its last blocks' normed outputs summed); predictions =
+    /// predictor(encoder(context tokens)); the mean regression loss between them; plus, when <paramref name="regularizer"/>
+    /// has a weight, VICReg's variance and covariance terms on the context encoder's tokens (or their per-image means) and
+    /// its invariance term between the views of each image. Index layouts are those of Ops.GatherTokens: context
+    /// [B_ctx, K_ctx] and targets [R, K_tgt], target row r paired with context row r mod B_ctx.
     /// </summary>
     public Tensor Loss(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
         RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default, int targetBlocks = 1)
