@@ -39,10 +39,10 @@ public static unsafe partial class Ops
         int m = h.Shape.Rows;
         var g = GraphOf(op, h, weight, bias);
         var y = g.NewTensor(h.Shape.WithLast(n));
-        float beta = StartFromResidual(op, y, residual);
+        float* skip = ResidualData(op, y, residual);
         float* activation = g.BeginTemporary((long)m * k, out var mark);
         GeluKernels.Forward(activation, h.Data, (long)m * k);
-        Sgemm.Run(false, true, m, n, k, 1f, activation, k, weight.Data, k, beta, y.Data, n, bias: bias is null ? null : bias.Data);
+        Sgemm.Run(false, true, m, n, k, 1f, activation, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data, residual: skip);
         g.EndTemporary(mark);
         if (g.NeedsGrad(h, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
             g.Record(y, GeluLinearBackward.Instance, h, weight, bias, residual);

@@ -29,10 +29,10 @@ public static unsafe partial class Ops
         var (n, k) = RequireLinearShapes(op, new Shape(b, t, c), weight, bias);
         var g = GraphOf(op, qkv, weight, bias);
         var y = g.NewTensor(new Shape(b, t, n));
-        float beta = StartFromResidual(op, y, residual);
+        float* skip = ResidualData(op, y, residual);
         float* attention = g.BeginTemporary((long)b * t * c, out var mark);
         AttentionKernels.Forward(attention, null, qkv.Data, b, t, heads, dh, scale);
-        Sgemm.Run(false, true, b * t, n, k, 1f, attention, k, weight.Data, k, beta, y.Data, n, bias: bias is null ? null : bias.Data);
+        Sgemm.Run(false, true, b * t, n, k, 1f, attention, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data, residual: skip);
         g.EndTemporary(mark);
         if (g.NeedsGrad(qkv, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
         {

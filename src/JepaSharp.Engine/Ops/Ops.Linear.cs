@@ -19,8 +19,8 @@ public static unsafe partial class Ops
         var g = GraphOf(op, x, weight, bias);
         int m = x.Shape.Rows;
         var y = g.NewTensor(x.Shape.WithLast(n));
-        float beta = StartFromResidual(op, y, residual);
-        Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, beta, y.Data, n, bias: bias is null ? null : bias.Data);
+        float* skip = ResidualData(op, y, residual);
+        Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data, residual: skip);
         if (g.NeedsGrad(x, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
             g.Record(y, LinearBackward.Instance, x, weight, bias, residual);
         return y;
@@ -93,14 +93,12 @@ public static unsafe partial class Ops
         return (n, k);
     }
 
-    /// <summary>Copies the residual into the output so a GEMM can accumulate onto it (beta 1); beta 0 without one.</summary>
-    private static float StartFromResidual(string op, Tensor y, Tensor? residual)
+    /// <summary>The residual's data for the GEMM to add while the output tile is in registers; null without one.</summary>
+    private static float* ResidualData(string op, Tensor y, Tensor? residual)
     {
-        if (residual is null) return 0f;
+        if (residual is null) return null;
         if (residual.Shape != y.Shape) throw ShapeError(op, $"residual {residual.Shape} does not match the output {y.Shape}");
-        long bytes = (long)y.Numel * sizeof(float);
-        Buffer.MemoryCopy(residual.Data, y.Data, bytes, bytes);
-        return 1f;
+        return residual.Data;
     }
 
     /// <summary>The skip connection's backward: the residual's gradient is the output's, shared when it has none yet.</summary>

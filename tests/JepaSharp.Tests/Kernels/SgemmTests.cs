@@ -77,6 +77,54 @@ public unsafe class SgemmTests
         }
     }
 
+    [Theory]
+    [InlineData(GemmKernelKind.Avx512)]
+    [InlineData(GemmKernelKind.Avx2)]
+    [InlineData(GemmKernelKind.Scalar)]
+    public void AddsResidualAndBiasWhileTheTileIsInRegisters(GemmKernelKind kind)
+    {
+        if (!Sgemm.IsSupported(kind)) return;
+        var saved = Sgemm.Kernel;
+        Sgemm.Kernel = kind;
+        try
+        {
+            int seed = 100;
+            // A skip connection: C = residual + A·Bᵀ + bias, with edge tiles and (K = 800) several K blocks.
+            foreach (var (m, n, k) in new[] { (13, 33, 16), (197, 96, 385), (50, 70, 800) })
+            {
+                int ldc = n + 3;
+                var a = TestData.Uniform(m * k, ++seed);
+                var b = TestData.Uniform(n * k, ++seed);
+                var bias = TestData.Uniform(n, ++seed);
+                var residual = TestData.Uniform(m * ldc, ++seed);
+                var expected = Naive(false, true, m, n, k, 1f, a, k, b, k, 1f, residual, ldc);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) expected[i * n + j] += bias[j];
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var pool = new WorkerPool(threads);
+                    var c = new float[m * ldc];
+                    fixed (float* pa = a, pb = b, pc = c, pbias = bias, pr = residual)
+                        Sgemm.Run(false, true, m, n, k, 1f, pa, k, pb, k, 0f, pc, ldc, pool, pbias, pr);
+                    var got = new float[m * n];
+                    for (int i = 0; i < m; i++) Array.Copy(c, i * ldc, got, i * n, n);
+                    TestData.AssertClose(expected, got, 1e-5 * Math.Sqrt(k), 1e-5, $"{kind} {m}x{n}x{k} threads={threads}");
+                }
+            }
+        }
+        finally
+        {
+            Sgemm.Kernel = saved;
+        }
+    }
+
+    [Fact]
+    public void RejectsAResidualWithANonzeroBeta()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Sgemm.Run(false, false, 4, 4, 4, 1f, null, 4, null, 4, 1f, null, 4, residual: (float*)16));
+        Assert.Contains("residual needs beta = 0", ex.Message);
+    }
+
     [Fact]
     public void RejectsLeadingDimensionsThatDoNotFitTheShape()
     {

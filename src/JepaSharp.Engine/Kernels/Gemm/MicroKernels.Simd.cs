@@ -3,15 +3,16 @@ using System.Runtime.Intrinsics;
 
 namespace JepaSharp.Engine.Kernels.Gemm;
 
-// Register-blocked micro-kernels of the packed SGEMM. Each computes one MR x NR tile of C from an
-// A micro-panel (kc steps of MR values) and a B micro-panel (kc steps of NR values), keeping the
-// whole tile in registers: per k it loads NR/lanes B vectors, broadcasts MR A scalars and issues
-// MR*NR/lanes FMAs. Accumulators are named locals so the JIT keeps them in registers.
+// Register-blocked micro-kernels of the SGEMM (see MicroTile for the operand layouts). Each keeps
+// one MR x NR tile of C in registers: per k it loads NR/lanes B vectors, broadcasts MR A scalars
+// and issues MR*NR/lanes FMAs. Rows of A are reached from four base pointers (rows 0, 3, 6, 9)
+// plus one or two row strides, so a packed panel and an operand read in place cost the same.
+// Accumulators are named locals so the JIT keeps them in registers.
 internal static unsafe partial class MicroKernels
 {
-    // C[12x32] (+)= A-panel[kc x 12] * B-panel[kc x 32]; 24 zmm accumulators, 2 B vectors, 1 broadcast.
+    // C[12x32] = A[12 x kc]·B[kc x 32] (+ addend) (+ bias); 24 zmm accumulators, 2 B vectors, 1 broadcast.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel12x32(ref MicroTile t)
     {
         Vector512<float> c00 = default, c01 = default;
         Vector512<float> c10 = default, c11 = default;
@@ -25,39 +26,61 @@ internal static unsafe partial class MicroKernels
         Vector512<float> c90 = default, c91 = default;
         Vector512<float> c100 = default, c101 = default;
         Vector512<float> c110 = default, c111 = default;
+        int kc = t.Kc;
+        nint r1 = t.ARowStride, r2 = 2 * r1, aStep = t.AKStride, bStep = t.BKStride;
+        float* b = t.B;
+        float* a0 = t.A, a3 = t.A + 3 * r1, a6 = t.A + 6 * r1, a9 = t.A + 9 * r1;
         for (int k = 0; k < kc; k++)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
-            var a0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            var a8 = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(a8, b0, c80); c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
-            var a9 = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(a9, b0, c90); c91 = Vector512.FusedMultiplyAdd(a9, b1, c91);
-            var a10 = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(a10, b0, c100); c101 = Vector512.FusedMultiplyAdd(a10, b1, c101);
-            var a11 = Vector512.Create(a[11]); c110 = Vector512.FusedMultiplyAdd(a11, b0, c110); c111 = Vector512.FusedMultiplyAdd(a11, b1, c111);
-            a += 12;
-            b += 32;
+            var a0v = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(a0v, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0v, b1, c01);
+            var a1v = Vector512.Create(a0[r1]); c10 = Vector512.FusedMultiplyAdd(a1v, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1v, b1, c11);
+            var a2v = Vector512.Create(a0[r2]); c20 = Vector512.FusedMultiplyAdd(a2v, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2v, b1, c21);
+            var a3v = Vector512.Create(a3[0]); c30 = Vector512.FusedMultiplyAdd(a3v, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3v, b1, c31);
+            var a4v = Vector512.Create(a3[r1]); c40 = Vector512.FusedMultiplyAdd(a4v, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4v, b1, c41);
+            var a5v = Vector512.Create(a3[r2]); c50 = Vector512.FusedMultiplyAdd(a5v, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5v, b1, c51);
+            var a6v = Vector512.Create(a6[0]); c60 = Vector512.FusedMultiplyAdd(a6v, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6v, b1, c61);
+            var a7v = Vector512.Create(a6[r1]); c70 = Vector512.FusedMultiplyAdd(a7v, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7v, b1, c71);
+            var a8v = Vector512.Create(a6[r2]); c80 = Vector512.FusedMultiplyAdd(a8v, b0, c80); c81 = Vector512.FusedMultiplyAdd(a8v, b1, c81);
+            var a9v = Vector512.Create(a9[0]); c90 = Vector512.FusedMultiplyAdd(a9v, b0, c90); c91 = Vector512.FusedMultiplyAdd(a9v, b1, c91);
+            var a10v = Vector512.Create(a9[r1]); c100 = Vector512.FusedMultiplyAdd(a10v, b0, c100); c101 = Vector512.FusedMultiplyAdd(a10v, b1, c101);
+            var a11v = Vector512.Create(a9[r2]); c110 = Vector512.FusedMultiplyAdd(a11v, b0, c110); c111 = Vector512.FusedMultiplyAdd(a11v, b1, c111);
+            a0 += aStep; a3 += aStep; a6 += aStep; a9 += aStep; b += bStep;
         }
-        if (accumulate)
+        float* c = t.C, add = t.Addend, bias = t.Bias;
+        nint ldc = t.Ldc, lda = t.AddendStride;
+        if (add != null)
         {
-            c00 += Vector512.Load(c + 0 * ldc); c01 += Vector512.Load(c + 0 * ldc + 16);
-            c10 += Vector512.Load(c + 1 * ldc); c11 += Vector512.Load(c + 1 * ldc + 16);
-            c20 += Vector512.Load(c + 2 * ldc); c21 += Vector512.Load(c + 2 * ldc + 16);
-            c30 += Vector512.Load(c + 3 * ldc); c31 += Vector512.Load(c + 3 * ldc + 16);
-            c40 += Vector512.Load(c + 4 * ldc); c41 += Vector512.Load(c + 4 * ldc + 16);
-            c50 += Vector512.Load(c + 5 * ldc); c51 += Vector512.Load(c + 5 * ldc + 16);
-            c60 += Vector512.Load(c + 6 * ldc); c61 += Vector512.Load(c + 6 * ldc + 16);
-            c70 += Vector512.Load(c + 7 * ldc); c71 += Vector512.Load(c + 7 * ldc + 16);
-            c80 += Vector512.Load(c + 8 * ldc); c81 += Vector512.Load(c + 8 * ldc + 16);
-            c90 += Vector512.Load(c + 9 * ldc); c91 += Vector512.Load(c + 9 * ldc + 16);
-            c100 += Vector512.Load(c + 10 * ldc); c101 += Vector512.Load(c + 10 * ldc + 16);
-            c110 += Vector512.Load(c + 11 * ldc); c111 += Vector512.Load(c + 11 * ldc + 16);
+            c00 += Vector512.Load(add + 0 * lda); c01 += Vector512.Load(add + 0 * lda + 16);
+            c10 += Vector512.Load(add + 1 * lda); c11 += Vector512.Load(add + 1 * lda + 16);
+            c20 += Vector512.Load(add + 2 * lda); c21 += Vector512.Load(add + 2 * lda + 16);
+            c30 += Vector512.Load(add + 3 * lda); c31 += Vector512.Load(add + 3 * lda + 16);
+            c40 += Vector512.Load(add + 4 * lda); c41 += Vector512.Load(add + 4 * lda + 16);
+            c50 += Vector512.Load(add + 5 * lda); c51 += Vector512.Load(add + 5 * lda + 16);
+            c60 += Vector512.Load(add + 6 * lda); c61 += Vector512.Load(add + 6 * lda + 16);
+            c70 += Vector512.Load(add + 7 * lda); c71 += Vector512.Load(add + 7 * lda + 16);
+            c80 += Vector512.Load(add + 8 * lda); c81 += Vector512.Load(add + 8 * lda + 16);
+            c90 += Vector512.Load(add + 9 * lda); c91 += Vector512.Load(add + 9 * lda + 16);
+            c100 += Vector512.Load(add + 10 * lda); c101 += Vector512.Load(add + 10 * lda + 16);
+            c110 += Vector512.Load(add + 11 * lda); c111 += Vector512.Load(add + 11 * lda + 16);
+        }
+        if (bias != null)
+        {
+            var bias0 = Vector512.Load(bias);
+            var bias1 = Vector512.Load(bias + 16);
+            c00 += bias0; c01 += bias1;
+            c10 += bias0; c11 += bias1;
+            c20 += bias0; c21 += bias1;
+            c30 += bias0; c31 += bias1;
+            c40 += bias0; c41 += bias1;
+            c50 += bias0; c51 += bias1;
+            c60 += bias0; c61 += bias1;
+            c70 += bias0; c71 += bias1;
+            c80 += bias0; c81 += bias1;
+            c90 += bias0; c91 += bias1;
+            c100 += bias0; c101 += bias1;
+            c110 += bias0; c111 += bias1;
         }
         Vector512.Store(c00, c + 0 * ldc); Vector512.Store(c01, c + 0 * ldc + 16);
         Vector512.Store(c10, c + 1 * ldc); Vector512.Store(c11, c + 1 * ldc + 16);
@@ -73,9 +96,9 @@ internal static unsafe partial class MicroKernels
         Vector512.Store(c110, c + 11 * ldc); Vector512.Store(c111, c + 11 * ldc + 16);
     }
 
-    // C[6x16] (+)= A-panel[kc x 6] * B-panel[kc x 16]; 12 ymm accumulators.
+    // C[6x16] = A[6 x kc]·B[kc x 16] (+ addend) (+ bias); 12 ymm accumulators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel6x16(ref MicroTile t)
     {
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
@@ -83,27 +106,43 @@ internal static unsafe partial class MicroKernels
         Vector256<float> c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default;
         Vector256<float> c50 = default, c51 = default;
+        int kc = t.Kc;
+        nint r1 = t.ARowStride, r2 = 2 * r1, aStep = t.AKStride, bStep = t.BKStride;
+        float* b = t.B;
+        float* a0 = t.A, a3 = t.A + 3 * r1;
         for (int k = 0; k < kc; k++)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var a0 = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            a += 6;
-            b += 16;
+            var a0v = Vector256.Create(a0[0]); c00 = Vector256.FusedMultiplyAdd(a0v, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0v, b1, c01);
+            var a1v = Vector256.Create(a0[r1]); c10 = Vector256.FusedMultiplyAdd(a1v, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1v, b1, c11);
+            var a2v = Vector256.Create(a0[r2]); c20 = Vector256.FusedMultiplyAdd(a2v, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2v, b1, c21);
+            var a3v = Vector256.Create(a3[0]); c30 = Vector256.FusedMultiplyAdd(a3v, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3v, b1, c31);
+            var a4v = Vector256.Create(a3[r1]); c40 = Vector256.FusedMultiplyAdd(a4v, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4v, b1, c41);
+            var a5v = Vector256.Create(a3[r2]); c50 = Vector256.FusedMultiplyAdd(a5v, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5v, b1, c51);
+            a0 += aStep; a3 += aStep; b += bStep;
         }
-        if (accumulate)
+        float* c = t.C, add = t.Addend, bias = t.Bias;
+        nint ldc = t.Ldc, lda = t.AddendStride;
+        if (add != null)
         {
-            c00 += Vector256.Load(c + 0 * ldc); c01 += Vector256.Load(c + 0 * ldc + 8);
-            c10 += Vector256.Load(c + 1 * ldc); c11 += Vector256.Load(c + 1 * ldc + 8);
-            c20 += Vector256.Load(c + 2 * ldc); c21 += Vector256.Load(c + 2 * ldc + 8);
-            c30 += Vector256.Load(c + 3 * ldc); c31 += Vector256.Load(c + 3 * ldc + 8);
-            c40 += Vector256.Load(c + 4 * ldc); c41 += Vector256.Load(c + 4 * ldc + 8);
-            c50 += Vector256.Load(c + 5 * ldc); c51 += Vector256.Load(c + 5 * ldc + 8);
+            c00 += Vector256.Load(add + 0 * lda); c01 += Vector256.Load(add + 0 * lda + 8);
+            c10 += Vector256.Load(add + 1 * lda); c11 += Vector256.Load(add + 1 * lda + 8);
+            c20 += Vector256.Load(add + 2 * lda); c21 += Vector256.Load(add + 2 * lda + 8);
+            c30 += Vector256.Load(add + 3 * lda); c31 += Vector256.Load(add + 3 * lda + 8);
+            c40 += Vector256.Load(add + 4 * lda); c41 += Vector256.Load(add + 4 * lda + 8);
+            c50 += Vector256.Load(add + 5 * lda); c51 += Vector256.Load(add + 5 * lda + 8);
+        }
+        if (bias != null)
+        {
+            var bias0 = Vector256.Load(bias);
+            var bias1 = Vector256.Load(bias + 8);
+            c00 += bias0; c01 += bias1;
+            c10 += bias0; c11 += bias1;
+            c20 += bias0; c21 += bias1;
+            c30 += bias0; c31 += bias1;
+            c40 += bias0; c41 += bias1;
+            c50 += bias0; c51 += bias1;
         }
         Vector256.Store(c00, c + 0 * ldc); Vector256.Store(c01, c + 0 * ldc + 8);
         Vector256.Store(c10, c + 1 * ldc); Vector256.Store(c11, c + 1 * ldc + 8);

@@ -14,13 +14,34 @@ public enum GemmKernelKind
     Scalar,
 }
 
-/// <summary>A micro-kernel with its tile size; packing is laid out for (MR, NR).</summary>
-internal readonly unsafe struct MicroKernel(GemmKernelKind kind, int mr, int nr, delegate*<int, float*, float*, float*, int, bool, void> run)
+/// <summary>
+/// One micro-kernel call: C[MR, NR] = Σ_k op(A)[r, k]·op(B)[k, j] (+ Addend[MR, NR]) (+ Bias[NR]), the sums in that
+/// order. op(A)[r, k] = A[r·ARowStride + k·AKStride], so the kernel reads a packed panel (row stride 1, k stride MR)
+/// or the operand in place (row-major: row stride lda, k stride 1; transposed: row stride 1, k stride lda).
+/// op(B)[k, j] = B[k·BKStride + j]: a packed panel (k stride NR) or a row-major operand in place (k stride ldb).
+/// Addend is C itself when accumulating, or a residual to add; null adds nothing. Bias null adds nothing.
+/// </summary>
+internal unsafe struct MicroTile
+{
+    public int Kc;
+    public float* A;
+    public nint ARowStride, AKStride;
+    public float* B;
+    public nint BKStride;
+    public float* C;
+    public nint Ldc;
+    public float* Addend;
+    public nint AddendStride;
+    public float* Bias;
+}
+
+/// <summary>A micro-kernel with its tile size.</summary>
+internal readonly unsafe struct MicroKernel(GemmKernelKind kind, int mr, int nr, delegate*<ref MicroTile, void> run)
 {
     public readonly GemmKernelKind Kind = kind;
     public readonly int MR = mr;
     public readonly int NR = nr;
-    public readonly delegate*<int, float*, float*, float*, int, bool, void> Run = run;
+    public readonly delegate*<ref MicroTile, void> Run = run;
 }
 
 internal static unsafe partial class MicroKernels
@@ -48,19 +69,25 @@ internal static unsafe partial class MicroKernels
         };
     }
 
-    // C[4x8] (+)= A-panel[kc x 4] * B-panel[kc x 8] in plain scalar code.
-    private static void KernelScalar4x8(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    // C[4x8] = A[4 x kc]·B[kc x 8] (+ addend) (+ bias) in plain scalar code.
+    private static void KernelScalar4x8(ref MicroTile t)
     {
         float* acc = stackalloc float[32];
         for (int i = 0; i < 32; i++) acc[i] = 0f;
-        for (int k = 0; k < kc; k++, a += 4, b += 8)
+        float* a = t.A, b = t.B;
+        for (int k = 0; k < t.Kc; k++, a += t.AKStride, b += t.BKStride)
             for (int r = 0; r < 4; r++)
             {
-                float ar = a[r];
+                float ar = a[r * t.ARowStride];
                 for (int j = 0; j < 8; j++) acc[r * 8 + j] += ar * b[j];
             }
         for (int r = 0; r < 4; r++)
             for (int j = 0; j < 8; j++)
-                c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r * 8 + j] : acc[r * 8 + j];
+            {
+                float v = acc[r * 8 + j];
+                if (t.Addend != null) v += t.Addend[r * t.AddendStride + j];
+                if (t.Bias != null) v += t.Bias[j];
+                t.C[r * t.Ldc + j] = v;
+            }
     }
 }

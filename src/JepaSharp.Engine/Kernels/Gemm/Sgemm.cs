@@ -6,11 +6,13 @@ using JepaSharp.Engine.Threading;
 namespace JepaSharp.Engine.Kernels.Gemm;
 
 /// <summary>
-/// Packed, blocked single-precision GEMM (BLIS loop order), row-major:
-///   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[N] on every row, added while the tile is in cache)
-/// op(A) = A ([M,K], row stride lda) or Aᵀ (A stored [K,M]); likewise op(B). Both operands are
-/// copied into MR/NR micro-panels, so every transpose combination runs the same micro-kernel.
-/// Threads split C into contiguous row (or column) ranges, each packing its own operands.
+/// Blocked single-precision GEMM (BLIS loop order), row-major:
+///   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C (+ residual[M,N]) (+ bias[N] on every row)
+/// op(A) = A ([M,K], row stride lda) or Aᵀ (A stored [K,M]); likewise op(B). The micro-kernel reads A, and B
+/// when not transposed, in place; only Bᵀ (a Linear's weight, small), alpha ≠ 1 and the partial edge panels are
+/// copied into micro-panels. Residual and bias are added while the tile is in registers (residual needs beta = 0),
+/// so a skip connection or a bias costs no extra pass over C. Threads split C into contiguous row (or column)
+/// ranges.
 /// </summary>
 public static unsafe class Sgemm
 {
@@ -34,18 +36,25 @@ public static unsafe class Sgemm
     [ThreadStatic] private static long _packACapacity;
     [ThreadStatic] private static float* _packB;
     [ThreadStatic] private static long _packBCapacity;
+    [ThreadStatic] private static float* _edgePanels;
+    [ThreadStatic] private static long _edgePanelsCapacity;
     [ThreadStatic] private static float* _edgeTile;
 
-    /// <summary>C = alpha·op(A)·op(B) + beta·C on the shared pool (serial when called from inside a parallel job).</summary>
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C (+ residual) (+ bias) on the shared pool (serial when called from inside a
+    /// parallel job). <paramref name="residual"/> is [M, N] with row stride ldc and may alias nothing but itself.
+    /// </summary>
     public static void Run(bool transA, bool transB, int M, int N, int K, float alpha,
-        float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, WorkerPool? pool = null, float* bias = null)
+        float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, WorkerPool? pool = null, float* bias = null,
+        float* residual = null)
     {
         Validate(transA, transB, M, N, K, lda, ldb, ldc);
+        if (residual != null && beta != 0f) throw new ArgumentException($"sgemm: a residual needs beta = 0, got {beta}");
         if (M == 0 || N == 0) return;
         var job = new Job
         {
             Kernel = _kernel, TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
-            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias,
+            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias, Residual = residual,
         };
         pool ??= WorkerPool.Shared;
         int threads = pool.Threads;
@@ -79,7 +88,7 @@ public static unsafe class Sgemm
         public bool TransA, TransB, SplitRows;
         public int M, N, K, Lda, Ldb, Ldc, Parts;
         public float Alpha, Beta;
-        public float* A, B, C, Bias;
+        public float* A, B, C, Bias, Residual;
 
         public void Execute(int begin, int end, int thread)
         {
@@ -106,19 +115,18 @@ public static unsafe class Sgemm
             int mr = Kernel.MR, nr = Kernel.NR;
             if (K == 0 || Alpha == 0f)
             {
-                ScaleC(m0, m1, n0, n1, Beta);
-                if (Bias != null)
-                    for (int i = m0; i < m1; i++) AddBias(C + (long)i * Ldc + n0, Bias + n0, n1 - n0);
+                NoProduct(m0, m1, n0, n1);
                 return;
             }
             if (Beta != 0f && Beta != 1f) ScaleC(m0, m1, n0, n1, Beta);
-            bool accumulateFirst = Beta != 0f;
 
             int kBlocks = Ceil(K, KcMax);
             int kcStep = Ceil(Ceil(K, kBlocks), 8) * 8;
             int mc = mr * MicroTilesPerMc;
-            EnsureScratch(mc, kcStep, Math.Min(Nc, Ceil(n1 - n0, nr) * nr), mr, nr);
-            float* packA = _packA, packB = _packB, edge = _edgeTile;
+            bool packA = Alpha != 1f, packB = TransB;
+            EnsureScratch(packA ? (long)mc * kcStep : 0, packB ? (long)kcStep * Math.Min(Nc, Ceil(n1 - n0, nr) * nr) : 0, (long)(mr + nr) * kcStep);
+            float* edgeA = _edgePanels, edgeB = _edgePanels + (long)mr * kcStep;
+            var tile = new MicroTile();
 
             for (int jc = n0; jc < n1; jc += Nc)
             {
@@ -126,38 +134,62 @@ public static unsafe class Sgemm
                 for (int pc = 0; pc < K; pc += kcStep)
                 {
                     int kc = Math.Min(kcStep, K - pc);
-                    bool accumulate = pc > 0 || accumulateFirst;
-                    bool lastK = pc + kc >= K;
-                    Packing.PackB(TransB, B, Ldb, pc, kc, jc, nc, nr, packB);
+                    tile.Kc = kc;
+                    // The first K block adds the residual (or beta·C), later ones accumulate onto C; the last adds the bias.
+                    float* addend = pc > 0 || Beta != 0f ? C : Residual;
+                    float* bias = pc + kc >= K ? Bias : null;
+                    if (packB) Packing.PackB(true, B, Ldb, pc, kc, jc, nc, nr, _packB);
                     for (int ic = m0; ic < m1; ic += mc)
                     {
                         int mcCur = Math.Min(mc, m1 - ic);
-                        Packing.PackA(TransA, A, Lda, ic, mcCur, pc, kc, mr, Alpha, packA);
+                        if (packA) Packing.PackA(TransA, A, Lda, ic, mcCur, pc, kc, mr, Alpha, _packA);
+                        else if (mcCur % mr != 0)
+                        {
+                            int full = mcCur / mr * mr;
+                            Packing.PackA(TransA, A, Lda, ic + full, mcCur - full, pc, kc, mr, 1f, edgeA);
+                        }
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int nrCur = Math.Min(nr, nc - jr);
-                            float* bPanel = packB + (long)jr * kc;
+                            if (packB)
+                            {
+                                tile.B = _packB + (long)jr * kc;
+                                tile.BKStride = nr;
+                            }
+                            else if (nrCur == nr)
+                            {
+                                tile.B = B + (long)pc * Ldb + jc + jr;
+                                tile.BKStride = Ldb;
+                            }
+                            else
+                            {
+                                Packing.PackB(false, B, Ldb, pc, kc, jc + jr, nrCur, nr, edgeB);
+                                tile.B = edgeB;
+                                tile.BKStride = nr;
+                            }
                             for (int ir = 0; ir < mcCur; ir += mr)
                             {
                                 int mrCur = Math.Min(mr, mcCur - ir);
-                                float* aPanel = packA + (long)ir * kc;
-                                float* cTile = C + (long)(ic + ir) * Ldc + jc + jr;
+                                SetPanelA(ref tile, ic, ir, pc, kc, mrCur == mr, packA, edgeA);
+                                long offset = (long)(ic + ir) * Ldc + jc + jr;
                                 if (mrCur == mr && nrCur == nr)
                                 {
-                                    Kernel.Run(kc, aPanel, bPanel, cTile, Ldc, accumulate);
+                                    tile.C = C + offset;
+                                    tile.Ldc = Ldc;
+                                    tile.Addend = addend == null ? null : addend + offset;
+                                    tile.AddendStride = Ldc;
+                                    tile.Bias = bias == null ? null : bias + jc + jr;
+                                    Kernel.Run(ref tile);
                                 }
                                 else
                                 {
-                                    Kernel.Run(kc, aPanel, bPanel, edge, nr, false);
-                                    for (int r = 0; r < mrCur; r++)
-                                    {
-                                        float* src = edge + r * nr, dst = cTile + (long)r * Ldc;
-                                        if (accumulate) for (int j = 0; j < nrCur; j++) dst[j] += src[j];
-                                        else for (int j = 0; j < nrCur; j++) dst[j] = src[j];
-                                    }
+                                    tile.C = _edgeTile;
+                                    tile.Ldc = nr;
+                                    tile.Addend = null;
+                                    tile.Bias = null;
+                                    Kernel.Run(ref tile);
+                                    StoreEdge(offset, mrCur, nrCur, nr, addend, bias == null ? null : bias + jc + jr);
                                 }
-                                if (lastK && Bias != null)
-                                    for (int r = 0; r < mrCur; r++) AddBias(cTile + (long)r * Ldc, Bias + jc + jr, nrCur);
                             }
                         }
                     }
@@ -165,12 +197,57 @@ public static unsafe class Sgemm
             }
         }
 
-        private static void AddBias(float* row, float* bias, int n)
+        /// <summary>Points the tile at op(A)'s rows [ic+ir, +MR) × [pc, +kc): the packed panel, the operand in place, or the packed edge.</summary>
+        private readonly void SetPanelA(ref MicroTile tile, int ic, int ir, int pc, int kc, bool full, bool packA, float* edgeA)
         {
-            int j = 0;
-            if (Vector512.IsHardwareAccelerated)
-                for (; j + 16 <= n; j += 16) Vector512.Store(Vector512.Load(row + j) + Vector512.Load(bias + j), row + j);
-            for (; j < n; j++) row[j] += bias[j];
+            int mr = Kernel.MR;
+            if (packA || !full)
+            {
+                tile.A = packA ? _packA + (long)ir * kc : edgeA;
+                tile.ARowStride = 1;
+                tile.AKStride = mr;
+            }
+            else if (TransA)
+            {
+                tile.A = A + (long)pc * Lda + ic + ir;
+                tile.ARowStride = 1;
+                tile.AKStride = Lda;
+            }
+            else
+            {
+                tile.A = A + (long)(ic + ir) * Lda + pc;
+                tile.ARowStride = Lda;
+                tile.AKStride = 1;
+            }
+        }
+
+        /// <summary>Writes the valid part of an edge tile computed into the scratch tile, in the kernel's order of sums.</summary>
+        private readonly void StoreEdge(long offset, int rows, int cols, int nr, float* addend, float* bias)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* src = _edgeTile + r * nr, dst = C + offset + (long)r * Ldc;
+                float* add = addend == null ? null : addend + offset + (long)r * Ldc;
+                for (int j = 0; j < cols; j++)
+                {
+                    float v = src[j];
+                    if (add != null) v += add[j];
+                    if (bias != null) v += bias[j];
+                    dst[j] = v;
+                }
+            }
+        }
+
+        /// <summary>C = beta·C (+ residual) (+ bias) when the product is empty (K = 0 or alpha = 0).</summary>
+        private void NoProduct(int m0, int m1, int n0, int n1)
+        {
+            ScaleC(m0, m1, n0, n1, Beta);
+            for (int i = m0; i < m1; i++)
+            {
+                var row = new Span<float>(C + (long)i * Ldc + n0, n1 - n0);
+                if (Residual != null) System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<float>(Residual + (long)i * Ldc + n0, n1 - n0), row);
+                if (Bias != null) System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<float>(Bias + n0, n1 - n0), row);
+            }
         }
 
         private void ScaleC(int m0, int m1, int n0, int n1, float beta)
@@ -184,21 +261,19 @@ public static unsafe class Sgemm
         }
     }
 
-    private static void EnsureScratch(int mc, int kc, int nc, int mr, int nr)
+    private static void EnsureScratch(long packA, long packB, long edgePanels)
     {
-        long needA = (long)mc * kc, needB = (long)kc * nc;
-        if (_packACapacity < needA)
-        {
-            if (_packA != null) NativeMemory.AlignedFree(_packA);
-            _packA = (float*)NativeMemory.AlignedAlloc((nuint)(needA + PackSlack) * sizeof(float), 64);
-            _packACapacity = needA;
-        }
-        if (_packBCapacity < needB)
-        {
-            if (_packB != null) NativeMemory.AlignedFree(_packB);
-            _packB = (float*)NativeMemory.AlignedAlloc((nuint)(needB + PackSlack) * sizeof(float), 64);
-            _packBCapacity = needB;
-        }
+        Grow(ref _packA, ref _packACapacity, packA);
+        Grow(ref _packB, ref _packBCapacity, packB);
+        Grow(ref _edgePanels, ref _edgePanelsCapacity, edgePanels);
         if (_edgeTile == null) _edgeTile = (float*)NativeMemory.AlignedAlloc(64 * 64 * sizeof(float), 64);
+    }
+
+    private static void Grow(ref float* buffer, ref long capacity, long floats)
+    {
+        if (capacity >= floats) return;
+        if (buffer != null) NativeMemory.AlignedFree(buffer);
+        buffer = (float*)NativeMemory.AlignedAlloc((nuint)(floats + PackSlack) * sizeof(float), 64);
+        capacity = floats;
     }
 }
