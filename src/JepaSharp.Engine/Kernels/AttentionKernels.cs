@@ -20,7 +20,7 @@ public static unsafe class AttentionKernels
 
     private static bool Tiled(int T, int Dh) => UseTiles && Dh is 32 or 64 && T <= TileMaxTokens;
 
-    private static int Padded(int T) => (T + 63) / 64 * 64;
+    private static int Padded(int T) => (T + 31) / 32 * 32;
 
     [ThreadStatic] private static float* _scratch;
     [ThreadStatic] private static long _scratchCapacity;
@@ -81,7 +81,8 @@ public static unsafe class AttentionKernels
             }
         }
 
-        // S = scale·Q·Kᵀ into a [T, Tp] scratch against Kᵀ [64, Tp]; softmax over the first T columns; O = P·V.
+        // S = scale·Q·Kᵀ into a [T, Tp] scratch against Kᵀ [Dh, Tp]; softmax over the first T columns (masked,
+        // the padding becomes 0); O = P·V.
         private void ExecuteTiled(int begin, int end)
         {
             int C = H * Dh, ld = 3 * C, tp = Padded(T);
@@ -96,8 +97,7 @@ public static unsafe class AttentionKernels
                 for (int i = 0; i < T; i++)
                 {
                     float* row = s + (long)i * tp;
-                    SoftmaxKernels.SoftmaxRow(row, T);
-                    new Span<float>(row + T, tp - T).Clear();
+                    SoftmaxKernels.SoftmaxRowPadded(row, T, tp);
                     if (Probs != null) new ReadOnlySpan<float>(row, T).CopyTo(new Span<float>(Probs + ((long)task * T + i) * T, T));
                 }
                 AttentionTiles.Product(T, Dh, T, s, tp, 1, q + 2 * C, ld, Output + (long)b * T * C + h * Dh, C, 1f, accumulate: false);

@@ -133,9 +133,19 @@ internal static unsafe class AttentionTiles
         Vector512.Store(v1 * s, c + 16);
     }
 
-    /// <summary>dst[d·ldd + j] = src[j·lds + d] for j &lt; rows, d &lt; dims; columns rows..ldd of dst are zero.</summary>
+    /// <summary>
+    /// dst[d·ldd + j] = src[j·lds + d] for j &lt; rows, d &lt; dims; columns rows..ldd of dst are zero. 16×16 blocks are
+    /// transposed in registers (dims and ldd multiples of 16), anything else element by element.
+    /// </summary>
     public static void TransposeRows(float* src, long lds, int rows, int dims, float* dst, int ldd)
     {
+        if (Gemm.Transpose16.IsSupported && dims % 16 == 0 && ldd % 16 == 0)
+        {
+            for (int j = 0; j < ldd; j += 16)
+                for (int d = 0; d < dims; d += 16)
+                    Gemm.Transpose16.Run(src + j * lds + d, lds, Math.Clamp(rows - j, 0, 16), dst + d * ldd + j, ldd);
+            return;
+        }
         for (int d = 0; d < dims; d++)
         {
             float* row = dst + d * ldd;

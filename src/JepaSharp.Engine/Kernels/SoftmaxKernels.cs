@@ -64,6 +64,39 @@ public static unsafe class SoftmaxKernels
         ElementwiseKernels.Scale(row, row, 1f / sum, C);
     }
 
+    /// <summary>
+    /// Softmax of the first <paramref name="valid"/> floats of a row padded to <paramref name="padded"/> (a multiple
+    /// of 16, Vector512 only), in place; the padding is written as 0. Every column is vector work: lanes past
+    /// <paramref name="valid"/> are masked out of the max and the sum instead of running scalar tails.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SoftmaxRowPadded(float* row, int valid, int padded)
+    {
+        var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var limit = Vector512.Create((float)valid);
+        var max = Vector512.Create(float.NegativeInfinity);
+        for (int c = 0; c < padded; c += 16)
+        {
+            var inside = Vector512.LessThan(lane + Vector512.Create((float)c), limit);
+            max = Vector512.Max(max, Vector512.ConditionalSelect(inside, Vector512.Load(row + c), Vector512.Create(float.NegativeInfinity)));
+        }
+        // Every lane ends up holding the row maximum.
+        max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
+        max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
+        max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
+        var shift = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
+        var sum = Vector512<float>.Zero;
+        for (int c = 0; c < padded; c += 16)
+        {
+            var inside = Vector512.LessThan(lane + Vector512.Create((float)c), limit);
+            var e = Vector512.ConditionalSelect(inside, FastMath.Exp(Vector512.Load(row + c) - shift), Vector512<float>.Zero);
+            Vector512.Store(e, row + c);
+            sum += e;
+        }
+        var scale = Vector512.Create(1f / Vector512.Sum(sum));
+        for (int c = 0; c < padded; c += 16) Vector512.Store(Vector512.Load(row + c) * scale, row + c);
+    }
+
     /// <summary>row[c] = e^(row[c] − shift); returns Σ row[c] (four vector accumulators, fixed order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float ExpShiftedInPlace(float* row, int C, float shift)

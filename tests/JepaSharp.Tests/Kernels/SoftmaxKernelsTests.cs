@@ -41,6 +41,30 @@ public unsafe class SoftmaxKernelsTests
         return x;
     }
 
+    [Theory]
+    [InlineData(1, 16)]
+    [InlineData(20, 32)]
+    [InlineData(49, 64)]
+    [InlineData(64, 64)]
+    public void PaddedRowsMatchDoublePrecisionAndZeroThePadding(int valid, int padded)
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;
+        const int rows = 8;
+        var x = Logits(rows, padded, valid);
+        for (int r = 0; r < rows; r++)
+            for (int c = valid; c < padded; c++) x[r * padded + c] = 1e4f; // must not win the max or enter the sum
+        var inside = new float[rows * valid];
+        for (int r = 0; r < rows; r++) Array.Copy(x, r * padded, inside, r * valid, valid);
+        var expected = ReferenceForward(inside, rows, valid);
+        var y = (float[])x.Clone();
+        fixed (float* p = y)
+            for (int r = 0; r < rows; r++) SoftmaxKernels.SoftmaxRowPadded(p + r * padded, valid, padded);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < padded; c++)
+                if (c < valid) Assert.True(Math.Abs(y[r * padded + c] - expected[r * valid + c]) <= 1e-6 + 1e-5 * expected[r * valid + c], $"row {r} column {c}");
+                else Assert.Equal(0f, y[r * padded + c]);
+    }
+
     [Fact]
     public void ReferenceBackwardMatchesFiniteDifferences()
     {
