@@ -59,8 +59,19 @@ public sealed class Predictor : Module
             throw new ArgumentException($"predictor: {rows} target rows are not a multiple of {contextRows} context rows");
 
         x = Ops.ConcatTokens(rows == contextRows ? x : Ops.TileBatch(x, rows), queries);
-        for (int i = 0; i < Blocks.Count; i++) x = Blocks[i].Forward(x);
-        return Norm.ForwardInto(Proj, Ops.SliceTokens(x, keepContext, keepTarget));
+        for (int i = 0; i < Blocks.Count - 1; i++) x = Blocks[i].Forward(x);
+        // Only the queries' outputs are read, so the last block runs its projection and MLP on them alone.
+        x = Blocks[^1].ForwardAt(x, QueryIndices(graph, rows, keepContext, keepTarget), keepTarget);
+        return Norm.ForwardInto(Proj, x);
+    }
+
+    /// <summary>Token indices keepContext..keepContext+keepTarget−1 for each of <paramref name="rows"/> rows, in step scratch.</summary>
+    private static unsafe ReadOnlySpan<int> QueryIndices(JepaSharp.Engine.Autograd.Graph graph, int rows, int keepContext, int keepTarget)
+    {
+        var indices = new Span<int>(graph.ScratchInts((long)rows * keepTarget), rows * keepTarget);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < keepTarget; j++) indices[r * keepTarget + j] = keepContext + j;
+        return indices;
     }
 
     protected override void ResetParameters(Random rng)
