@@ -16,7 +16,7 @@ namespace JepaSharp.Engine.Kernels.Gemm;
 /// </summary>
 public static unsafe class Sgemm
 {
-    private const int KcMax = 384;
+    private const int KcMax = 768;
     private const int MicroTilesPerMc = 20;
     private const int Nc = 2048;
     private const int PackSlack = 256; // the in-register transposes store whole vectors past a panel's end
