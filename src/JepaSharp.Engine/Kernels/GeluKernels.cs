@@ -5,7 +5,8 @@ using JepaSharp.Engine.Threading;
 namespace JepaSharp.Engine.Kernels;
 
 // Exact (erf) GELU, PyTorch nn.GELU's default: y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)), over n floats.
-// Backward: dx += dy·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π) (accumulates; callers pre-zero).
+// Backward: dx += dy·(Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π) (accumulates; callers pre-zero). A backward that needs
+// GELU(x) too gets both from one Φ (ForwardWithDerivative) and multiplies by dy later (ApplyDerivative).
 // Saved for backward: the input x (recomputing Φ is one exp). Φ comes from FastMath.NormalCdf, which keeps relative
 // accuracy in the lower tail. Elementwise, split into 16-aligned chunks: bit-identical for any thread count.
 /// <summary>Exact-erf GELU forward and backward.</summary>
@@ -16,14 +17,28 @@ public static unsafe class GeluKernels
     /// <summary>output[i] = GELU(input[i]); output may equal input.</summary>
     public static void Forward(float* output, float* input, long n, WorkerPool? pool = null)
     {
-        var job = new Job { Output = output, Input = input, N = n };
+        var job = new Job { Output = output, Input = input, N = n, Mode = JobMode.Forward };
         Run(ref job, n, pool);
     }
 
     /// <summary>dinput[i] += doutput[i]·GELU'(input[i]).</summary>
     public static void Backward(float* dinput, float* input, float* doutput, long n, WorkerPool? pool = null)
     {
-        var job = new Job { Output = dinput, Input = input, DOutput = doutput, N = n, IsBackward = true };
+        var job = new Job { Output = dinput, Input = input, DOutput = doutput, N = n, Mode = JobMode.Backward };
+        Run(ref job, n, pool);
+    }
+
+    /// <summary>output[i] = GELU(input[i]) and derivative[i] = GELU'(input[i]), from one Φ(input[i]).</summary>
+    public static void ForwardWithDerivative(float* output, float* derivative, float* input, long n, WorkerPool? pool = null)
+    {
+        var job = new Job { Output = output, Input = input, DOutput = derivative, N = n, Mode = JobMode.ForwardWithDerivative };
+        Run(ref job, n, pool);
+    }
+
+    /// <summary>dinput[i] = derivative[i]·doutput[i] (dinput may be the derivative's buffer): the backward after <see cref="ForwardWithDerivative"/>.</summary>
+    public static void ApplyDerivative(float* dinput, float* derivative, float* doutput, long n, WorkerPool? pool = null)
+    {
+        var job = new Job { Output = dinput, Input = derivative, DOutput = doutput, N = n, Mode = JobMode.ApplyDerivative };
         Run(ref job, n, pool);
     }
 
@@ -42,20 +57,28 @@ public static unsafe class GeluKernels
         pool.For(job.Parts, ref job);
     }
 
+    private enum JobMode { Forward, Backward, ForwardWithDerivative, ApplyDerivative }
+
     private struct Job : IParallelJob
     {
         public float* Output, Input, DOutput;
         public long N;
         public int Parts;
-        public bool IsBackward;
+        public JobMode Mode;
 
         public void Execute(int begin, int end, int thread)
         {
             long blocks = (N + 15) / 16;
             long i0 = blocks * begin / Parts * 16, i1 = Math.Min(N, blocks * end / Parts * 16);
             if (i0 >= i1) return;
-            if (IsBackward) BackwardRange(Output + i0, Input + i0, DOutput + i0, i1 - i0);
-            else ForwardRange(Output + i0, Input + i0, i1 - i0);
+            long n = i1 - i0;
+            switch (Mode)
+            {
+                case JobMode.Forward: ForwardRange(Output + i0, Input + i0, n); break;
+                case JobMode.Backward: BackwardRange(Output + i0, Input + i0, DOutput + i0, n); break;
+                case JobMode.ForwardWithDerivative: ForwardWithDerivativeRange(Output + i0, DOutput + i0, Input + i0, n); break;
+                default: ElementwiseKernels.Mul(Output + i0, Input + i0, DOutput + i0, n); break;
+            }
         }
     }
 
@@ -80,6 +103,41 @@ public static unsafe class GeluKernels
             }
         }
         for (; i < n; i++) y[i] = x[i] * FastMath.NormalCdf(x[i], out _);
+    }
+
+    // The derivative is formed exactly as in BackwardRange, so dy·derivative equals what BackwardRange adds to zero.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardWithDerivativeRange(float* y, float* d, float* x, long n)
+    {
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var k = Vector512.Create(FastMath.InvSqrt2Pi);
+            for (; i + 16 <= n; i += 16)
+            {
+                var v = Vector512.Load(x + i);
+                var cdf = FastMath.NormalCdf(v, out var gauss);
+                Vector512.Store(v * cdf, y + i);
+                Vector512.Store(Vector512.FusedMultiplyAdd(v * k, gauss, cdf), d + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var k = Vector256.Create(FastMath.InvSqrt2Pi);
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.Load(x + i);
+                var cdf = FastMath.NormalCdf(v, out var gauss);
+                Vector256.Store(v * cdf, y + i);
+                Vector256.Store(Vector256.FusedMultiplyAdd(v * k, gauss, cdf), d + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            float cdf = FastMath.NormalCdf(x[i], out float gauss);
+            y[i] = x[i] * cdf;
+            d[i] = MathF.FusedMultiplyAdd(x[i] * FastMath.InvSqrt2Pi, gauss, cdf);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -59,18 +59,17 @@ public static unsafe partial class Ops
             Tensor h = y.Src0!, w = y.Src1!;
             int k = h.Shape.Last, n = w.Shape[0], m = h.Shape.Rows;
             float* dh = g.GradOf(h, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
-            if (fresh) new Span<float>(dh, checked(m * k)).Clear();
             float* buffer = g.BeginTemporary((long)m * k, out var mark);
-            if (dw != null)
-            {
-                GeluKernels.Forward(buffer, h.Data, (long)m * k);
-                Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, buffer, k, 1f, dw, k);    // dW += dYᵀ·GELU(h)
-            }
-            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                // db += Σ_rows dY
+            // A fresh dH (the usual case) parks GELU'(h) until dA is known: one Φ per element serves dW and dH.
+            if (fresh) GeluKernels.ForwardWithDerivative(buffer, dh, h.Data, (long)m * k);
+            else if (dw != null) GeluKernels.Forward(buffer, h.Data, (long)m * k);
+            if (dw != null) Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, buffer, k, 1f, dw, k); // dW += dYᵀ·GELU(h)
+            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                         // db += Σ_rows dY
             if (dh != null)
             {
-                Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, 0f, buffer, k); // dA = dY·W
-                GeluKernels.Backward(dh, h.Data, buffer, (long)m * k);                     // dH += dA·GELU'(h)
+                Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, 0f, buffer, k);          // dA = dY·W
+                if (fresh) GeluKernels.ApplyDerivative(dh, dh, buffer, (long)m * k);                 // dH = GELU'(h)·dA
+                else GeluKernels.Backward(dh, h.Data, buffer, (long)m * k);                         // dH += GELU'(h)·dA
             }
             g.EndTemporary(mark);
             ResidualBackward(y, g);

@@ -70,6 +70,31 @@ public unsafe class GeluKernelsTests
     }
 
     [Fact]
+    public void ValueAndDerivativeFromOnePassEqualTheSeparateKernelsBitForBit()
+    {
+        using var pool = new WorkerPool(2);
+        foreach (int n in Lengths)
+        {
+            var x = Inputs(n, n + 5);
+            var dy = TestData.Uniform(n, n + 6);
+            var y = new float[n];
+            var dx = new float[n];
+            var value = new float[n];
+            var derivative = new float[n];
+            fixed (float* px = x, pdy = dy, py = y, pdx = dx, pv = value, pd = derivative)
+            {
+                GeluKernels.Forward(py, px, n, pool);
+                GeluKernels.Backward(pdx, px, pdy, n, pool); // into zeros: dy·GELU'(x)
+                GeluKernels.ForwardWithDerivative(pv, pd, px, n, pool);
+                GeluKernels.ApplyDerivative(pd, pd, pdy, n, pool);
+            }
+            KernelAssert.BitEqual(y, value, $"gelu value n={n}");
+            // Equal values (the accumulating kernel turns −0 into +0, the product keeps it).
+            for (int i = 0; i < n; i++) Assert.True(dx[i] == derivative[i], $"gelu derivative·dy n={n} element {i}: {derivative[i]} vs {dx[i]}");
+        }
+    }
+
+    [Fact]
     public void BackwardAccumulatesTheReferenceGradient()
     {
         using var pool1 = new WorkerPool(1);
