@@ -28,6 +28,20 @@ public sealed record TrainOptions
     public ITrainingEvaluator? Evaluator { get; init; }
     /// <summary>Fills a new run's freshly built model from other weights (train --init); the optimizer and schedules start fresh.</summary>
     public Action<IJepaModel>? InitializeWeights { get; init; }
+
+    /// <summary>Rejects a limit or cadence that is not positive (a zero cadence would divide by zero mid-run).</summary>
+    public void Validate()
+    {
+        Positive("--max-steps", MaxSteps);
+        Positive("--max-minutes", MaxMinutes);
+        Positive("--checkpoint-every", CheckpointEvery);
+        Positive("--eval-every", EvalEvery);
+    }
+
+    private static void Positive(string option, double? value)
+    {
+        if (value is { } v && !(v > 0)) throw new ArgumentException($"{option} must be positive, got {v}");
+    }
 }
 
 public enum TrainOutcome
@@ -86,6 +100,7 @@ public sealed class Trainer : IDisposable
 
     public Trainer(TrainConfig config, TrainOptions options)
     {
+        options.Validate();
         config.Validate();
         _config = config;
         _options = options;

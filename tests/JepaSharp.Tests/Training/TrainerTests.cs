@@ -104,6 +104,27 @@ public class TrainerTests
         Assert.Contains(Checkpoints.StateFile, e.Message);
     }
 
+    [Theory]
+    [InlineData("--checkpoint-every")]
+    [InlineData("--eval-every")]
+    [InlineData("--max-steps")]
+    [InlineData("--max-minutes")]
+    public void NonPositiveLimitsAndCadencesAreRejectedBeforeTheRunStarts(string option)
+    {
+        using var tmp = new TempFolder();
+        var options = new TrainOptions { OutDir = tmp.Path };
+        options = option switch
+        {
+            "--checkpoint-every" => options with { CheckpointEvery = 0 },
+            "--eval-every" => options with { EvalEvery = 0 },
+            "--max-steps" => options with { MaxSteps = 0 },
+            _ => options with { MaxMinutes = -1 },
+        };
+        var e = Assert.Throws<ArgumentException>(() => new Trainer(SmallConfig(), options));
+        Assert.StartsWith($"{option} must be positive", e.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp.Path));
+    }
+
     [Fact]
     public void DivergenceStopsTheRunAndKeepsOnlyFiniteCheckpoints()
     {
