@@ -105,38 +105,54 @@ public static unsafe class GeluKernels
         for (; i < n; i++) y[i] = x[i] * FastMath.NormalCdf(x[i], out _);
     }
 
-    // The derivative is formed exactly as in BackwardRange, so dy·derivative equals what BackwardRange adds to zero.
+    // GELU'(x) = Φ(x) + x·φ(x), with Φ(x) returned in cdf for callers that also need GELU(x) = x·Φ(x).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Derivative(Vector512<float> x, out Vector512<float> cdf)
+    {
+        cdf = FastMath.NormalCdf(x, out var gauss);
+        return Vector512.FusedMultiplyAdd(x * Vector512.Create(FastMath.InvSqrt2Pi), gauss, cdf);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Derivative(Vector256<float> x, out Vector256<float> cdf)
+    {
+        cdf = FastMath.NormalCdf(x, out var gauss);
+        return Vector256.FusedMultiplyAdd(x * Vector256.Create(FastMath.InvSqrt2Pi), gauss, cdf);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Derivative(float x, out float cdf)
+    {
+        cdf = FastMath.NormalCdf(x, out float gauss);
+        return MathF.FusedMultiplyAdd(x * FastMath.InvSqrt2Pi, gauss, cdf);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardWithDerivativeRange(float* y, float* d, float* x, long n)
     {
         long i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            var k = Vector512.Create(FastMath.InvSqrt2Pi);
             for (; i + 16 <= n; i += 16)
             {
                 var v = Vector512.Load(x + i);
-                var cdf = FastMath.NormalCdf(v, out var gauss);
+                Vector512.Store(Derivative(v, out var cdf), d + i);
                 Vector512.Store(v * cdf, y + i);
-                Vector512.Store(Vector512.FusedMultiplyAdd(v * k, gauss, cdf), d + i);
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            var k = Vector256.Create(FastMath.InvSqrt2Pi);
             for (; i + 8 <= n; i += 8)
             {
                 var v = Vector256.Load(x + i);
-                var cdf = FastMath.NormalCdf(v, out var gauss);
+                Vector256.Store(Derivative(v, out var cdf), d + i);
                 Vector256.Store(v * cdf, y + i);
-                Vector256.Store(Vector256.FusedMultiplyAdd(v * k, gauss, cdf), d + i);
             }
         }
         for (; i < n; i++)
         {
-            float cdf = FastMath.NormalCdf(x[i], out float gauss);
+            d[i] = Derivative(x[i], out float cdf);
             y[i] = x[i] * cdf;
-            d[i] = MathF.FusedMultiplyAdd(x[i] * FastMath.InvSqrt2Pi, gauss, cdf);
         }
     }
 
@@ -145,32 +161,11 @@ public static unsafe class GeluKernels
     {
         long i = 0;
         if (Vector512.IsHardwareAccelerated)
-        {
-            var k = Vector512.Create(FastMath.InvSqrt2Pi);
             for (; i + 16 <= n; i += 16)
-            {
-                var v = Vector512.Load(x + i);
-                var cdf = FastMath.NormalCdf(v, out var gauss);
-                var grad = Vector512.FusedMultiplyAdd(v * k, gauss, cdf);
-                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), grad, Vector512.Load(dx + i)), dx + i);
-            }
-        }
+                Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(dy + i), Derivative(Vector512.Load(x + i), out _), Vector512.Load(dx + i)), dx + i);
         else if (Vector256.IsHardwareAccelerated)
-        {
-            var k = Vector256.Create(FastMath.InvSqrt2Pi);
             for (; i + 8 <= n; i += 8)
-            {
-                var v = Vector256.Load(x + i);
-                var cdf = FastMath.NormalCdf(v, out var gauss);
-                var grad = Vector256.FusedMultiplyAdd(v * k, gauss, cdf);
-                Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), grad, Vector256.Load(dx + i)), dx + i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            float cdf = FastMath.NormalCdf(x[i], out float gauss);
-            float grad = MathF.FusedMultiplyAdd(x[i] * FastMath.InvSqrt2Pi, gauss, cdf);
-            dx[i] = MathF.FusedMultiplyAdd(dy[i], grad, dx[i]);
-        }
+                Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(dy + i), Derivative(Vector256.Load(x + i), out _), Vector256.Load(dx + i)), dx + i);
+        for (; i < n; i++) dx[i] = MathF.FusedMultiplyAdd(dy[i], Derivative(x[i], out _), dx[i]);
     }
 }
