@@ -6,8 +6,8 @@ namespace JepaSharp.Engine.Kernels.Gemm;
 
 // Register-blocked micro-kernels of the SGEMM (see MicroTile for the operand layouts). Each keeps
 // one MR x NR tile of C in registers: per k it loads NR/lanes B vectors, broadcasts MR A scalars
-// and issues MR*NR/lanes FMAs. Rows of A are reached from four base pointers (rows 0, 3, 6, 9)
-// plus one or two row strides, so a packed panel and an operand read in place cost the same.
+// and issues MR*NR/lanes FMAs. Rows of A are reached from one base pointer per three rows (rows 0, 3,
+// 6, 9) plus one or two row strides, so a packed panel and an operand read in place cost the same.
 // Accumulators are named locals so the JIT keeps them in registers.
 internal static unsafe partial class MicroKernels
 {
