@@ -176,6 +176,11 @@ public sealed unsafe class Graph : IDisposable
         output.Src2 = src2;
         output.Src3 = src3;
         output.Src4 = src4;
+        src0.Readers++;
+        if (src1 is not null) src1.Readers++;
+        if (src2 is not null) src2.Readers++;
+        if (src3 is not null) src3.Readers++;
+        if (src4 is not null) src4.Readers++;
         output.RequiresGrad = true;
         _tape.Add(output);
         Profile?.Forward(op.Name);
@@ -208,6 +213,24 @@ public sealed unsafe class Graph : IDisposable
         if (t is null || !t.RequiresGrad || t.Grad != null) return false;
         t.Grad = grad;
         return true;
+    }
+
+    /// <summary>
+    /// As <see cref="GradOf(Tensor?, out bool)"/>, but a fresh buffer is <paramref name="t"/>'s own memory when nothing will
+    /// read t's values again: gradients are recycled, the caller is t's only reader, t owns its memory (no view shares
+    /// it) and t's producer does not read its output in backward. The caller must read each element of t before it
+    /// writes that element's gradient. Saves an allocation the size of t at the point of the backward where the most
+    /// activations are alive.
+    /// </summary>
+    public float* GradOverwritingData(Tensor t, out bool fresh)
+    {
+        if (RecycleGradients && t.Grad == null && t.RequiresGrad && t.OwnsData && t.Readers == 1 && t.Op is { ReadsOutput: false })
+        {
+            t.Grad = t.Data;
+            fresh = true;
+            return t.Grad;
+        }
+        return GradOf(t, out fresh);
     }
 
     /// <summary>The gradient buffer of <paramref name="t"/>, allocated zeroed on first use; null if it needs none.</summary>
@@ -280,6 +303,7 @@ public sealed unsafe class Graph : IDisposable
     {
         float* grad = t.Grad;
         t.Grad = null;
+        if (grad == t.Data) return; // the gradient took over the activation's memory, which FreeActivation returns
         if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad || grad == t.Src3?.Grad || grad == t.Src4?.Grad) return;
         Release(grad, t.Numel);
     }

@@ -10,7 +10,8 @@ namespace JepaSharp.Engine.Kernels;
 //   qkv [B, T, 3, H, Dh] (= the qkv Linear's [B·T, 3C], C = H·Dh)  →  out [B, T, H, Dh] (= [B·T, C])
 //   per (b, h): S = scale·Q·Kᵀ [T, T];  P = softmax_rows(S);  O = P·V.   Saved for backward: P [B, H, T, T].
 // Backward per (b, h): dV = Pᵀ·dO;  dP = dO·Vᵀ;  dS = P∘(dP − rowsum(dP∘P));  dQ = scale·dS·K;  dK = scale·dSᵀ·Q.
-// Q, K, V and O are addressed in place with row strides 3C and C, so no permute copies are made.
+// Q, K, V and O are addressed in place with row strides 3C and C, so no permute copies are made. dqkv may be qkv
+// itself: each (b, h) reads only its own Q, K, V, and writes dV after its last read of V and dK, dQ from a copy of K.
 public static unsafe class AttentionKernels
 {
     private const int TileMaxTokens = 256;
@@ -34,10 +35,12 @@ public static unsafe class AttentionKernels
 
     /// <summary>
     /// Accumulates into <paramref name="dqkv"/> the gradient of qkv given dOut and the saved P, or,
-    /// with <paramref name="overwrite"/>, writes it (every element of dqkv is produced exactly once).
+    /// with <paramref name="overwrite"/>, writes it (every element of dqkv is produced exactly once); an overwritten
+    /// dqkv may be qkv's own memory.
     /// </summary>
     public static void Backward(float* dqkv, float* doutput, float* qkv, float* probs, int B, int T, int H, int Dh, float scale, WorkerPool? pool = null, bool overwrite = false)
     {
+        if (dqkv == qkv && !overwrite) throw new ArgumentException("attention backward: accumulating into qkv's own memory");
         var job = new BackwardJob { DQkv = dqkv, DOutput = doutput, Qkv = qkv, Probs = probs, T = T, H = H, Dh = Dh, Scale = scale, Beta = overwrite ? 0f : 1f };
         (pool ?? WorkerPool.Shared).For(B * H, ref job);
     }
@@ -119,18 +122,28 @@ public static unsafe class AttentionKernels
                 ExecuteTiled(begin, end);
                 return;
             }
-            float* dp = Scratch((long)T * T);
+            float* dp = Scratch((long)T * T + (long)T * Dh), keys = dp + (long)T * T;
             for (int task = begin; task < end; task++)
             {
                 Head(task, out float* q, out float* p, out float* dO, out float* dq);
-                float* k = q + C, v = q + 2 * C, dk = dq + C, dv = dq + 2 * C;
+                float* v = q + 2 * C, dk = dq + C, dv = dq + 2 * C;
+                float* k = CopyKeysIfOverwritten(q + C, ld, keys);
+                int ldk = k == keys ? Dh : ld;
 
-                Sgemm.Run(true, false, T, Dh, T, 1f, p, T, dO, C, Beta, dv, ld);   // dV (+)= Pᵀ·dO
                 Sgemm.Run(false, true, T, T, Dh, 1f, dO, C, v, ld, 0f, dp, T);    // dP = dO·Vᵀ
                 for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * T, T);
-                Sgemm.Run(false, false, T, Dh, T, Scale, dp, T, k, ld, Beta, dq, ld); // dQ (+)= scale·dS·K
+                Sgemm.Run(true, false, T, Dh, T, 1f, p, T, dO, C, Beta, dv, ld);   // dV (+)= Pᵀ·dO
                 Sgemm.Run(true, false, T, Dh, T, Scale, dp, T, q, ld, Beta, dk, ld);  // dK (+)= scale·dSᵀ·Q
+                Sgemm.Run(false, false, T, Dh, T, Scale, dp, T, k, ldk, Beta, dq, ld); // dQ (+)= scale·dS·K
             }
+        }
+
+        /// <summary>K itself, or when dqkv overwrites qkv a copy in <paramref name="keys"/> [T, Dh]: dK lands on K before dQ reads it.</summary>
+        private readonly float* CopyKeysIfOverwritten(float* k, int ld, float* keys)
+        {
+            if (DQkv != Qkv) return k;
+            for (int t = 0; t < T; t++) Buffer.MemoryCopy(k + (long)t * ld, keys + (long)t * Dh, Dh * sizeof(float), Dh * sizeof(float));
+            return keys;
         }
 
         /// <summary>Head <paramref name="task"/> = b·H + h: its Q (K and V follow at +C, +2C), saved P, dOut and dQ.</summary>
@@ -148,19 +161,21 @@ public static unsafe class AttentionKernels
         {
             int C = H * Dh, ld = 3 * C, tp = Padded(T);
             bool accumulate = Beta != 0f;
-            float* vt = Scratch((long)Dh * tp + (long)T * tp);
-            float* dp = vt + (long)Dh * tp;
+            float* vt = Scratch((long)Dh * tp + (long)T * tp + (long)T * Dh);
+            float* dp = vt + (long)Dh * tp, keys = dp + (long)T * tp;
             for (int task = begin; task < end; task++)
             {
                 Head(task, out float* q, out float* p, out float* dO, out float* dq);
-                float* k = q + C, v = q + 2 * C, dk = dq + C, dv = dq + 2 * C;
+                float* v = q + 2 * C, dk = dq + C, dv = dq + 2 * C;
+                float* k = CopyKeysIfOverwritten(q + C, ld, keys);
+                int ldk = k == keys ? Dh : ld;
 
-                AttentionTiles.Product(T, Dh, T, p, 1, T, dO, C, dv, ld, 1f, accumulate);             // dV (+)= Pᵀ·dO
                 AttentionTiles.TransposeRows(v, ld, T, Dh, vt, tp);
                 AttentionTiles.Product(T, tp, Dh, dO, C, 1, vt, tp, dp, tp, 1f, accumulate: false);   // dP = dO·Vᵀ
                 for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * tp, T);
-                AttentionTiles.Product(T, Dh, T, dp, tp, 1, k, ld, dq, ld, Scale, accumulate);       // dQ (+)= scale·dS·K
+                AttentionTiles.Product(T, Dh, T, p, 1, T, dO, C, dv, ld, 1f, accumulate);             // dV (+)= Pᵀ·dO
                 AttentionTiles.Product(T, Dh, T, dp, 1, tp, q, ld, dk, ld, Scale, accumulate);       // dK (+)= scale·dSᵀ·Q
+                AttentionTiles.Product(T, Dh, T, dp, tp, 1, k, ldk, dq, ld, Scale, accumulate);      // dQ (+)= scale·dS·K
             }
         }
     }

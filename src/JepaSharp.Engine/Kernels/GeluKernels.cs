@@ -28,7 +28,7 @@ public static unsafe class GeluKernels
         Run(ref job, n, pool);
     }
 
-    /// <summary>output[i] = GELU(input[i]) and derivative[i] = GELU'(input[i]), from one Φ(input[i]).</summary>
+    /// <summary>output[i] = GELU(input[i]) and derivative[i] = GELU'(input[i]), from one Φ(input[i]); derivative may equal input.</summary>
     public static void ForwardWithDerivative(float* output, float* derivative, float* input, long n, WorkerPool? pool = null)
     {
         var job = new Job { Output = output, Input = input, DOutput = derivative, N = n, Mode = JobMode.ForwardWithDerivative };
@@ -151,8 +151,9 @@ public static unsafe class GeluKernels
         }
         for (; i < n; i++)
         {
-            d[i] = Derivative(x[i], out float cdf);
-            y[i] = x[i] * cdf;
+            float v = x[i];
+            d[i] = Derivative(v, out float cdf);
+            y[i] = v * cdf;
         }
     }
 

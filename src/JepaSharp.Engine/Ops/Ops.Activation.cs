@@ -53,14 +53,16 @@ public static unsafe partial class Ops
     {
         public static readonly GeluLinearBackward Instance = new();
         public override string Name => "gelu_linear";
+        internal override bool ReadsOutput => false;
 
         internal override void Backward(Tensor y, Graph g)
         {
             Tensor h = y.Src0!, w = y.Src1!;
             int k = h.Shape.Last, n = w.Shape[0], m = h.Shape.Rows;
-            float* dh = g.GradOf(h, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
+            float* dh = g.GradOverwritingData(h, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
             float* buffer = g.BeginTemporary((long)m * k, out var mark);
-            // A fresh dH (the usual case) parks GELU'(h) until dA is known: one Φ per element serves dW and dH.
+            // A fresh dH (the usual case, often h's own memory) parks GELU'(h) until dA is known: one Φ per element serves
+            // dW and dH.
             if (fresh) GeluKernels.ForwardWithDerivative(buffer, dh, h.Data, (long)m * k);
             else if (dw != null) GeluKernels.Forward(buffer, h.Data, (long)m * k);
             if (dw != null) Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, buffer, k, 1f, dw, k); // dW += dYᵀ·GELU(h)

@@ -47,12 +47,13 @@ public static unsafe partial class Ops
     {
         public static readonly AttentionLinearBackward Instance = new();
         public override string Name => "attention_linear";
+        internal override bool ReadsOutput => false;
 
         internal override void Backward(Tensor y, Graph g)
         {
             Tensor qkv = y.Src0!, w = y.Src1!;
             int heads = y.Arg0, b = qkv.Shape[0], t = qkv.Shape[1], c = qkv.Shape[2] / 3, n = w.Shape[0], m = b * t;
-            float* dqkv = g.GradOf(qkv, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
+            float* dqkv = g.GradOverwritingData(qkv, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
             float* attention = g.BeginTemporary((long)m * c + (long)b * heads * t * t, out var mark);
             float* probabilities = attention + (long)m * c;
             AttentionKernels.Forward(attention, probabilities, qkv.Data, b, t, heads, c / heads, y.FArg0);
@@ -107,7 +108,7 @@ public static unsafe partial class Ops
         {
             Tensor qkv = y.Src0!;
             int heads = y.Arg0, b = y.Shape[0], t = y.Shape[1], c = y.Shape[2];
-            float* dqkv = g.GradOf(qkv, out bool fresh);
+            float* dqkv = g.GradOverwritingData(qkv, out bool fresh);
             AttentionKernels.Backward(dqkv, y.Grad, qkv.Data, (float*)y.Saved0, b, t, heads, c / heads, y.FArg0, overwrite: fresh);
         }
     }

@@ -58,6 +58,7 @@ public static unsafe partial class Ops
     {
         public static readonly NormLinearBackward Instance = new();
         public override string Name => "norm_linear";
+        internal override bool ReadsOutput => false;
 
         internal override void Backward(Tensor y, Graph g)
         {
@@ -113,6 +114,7 @@ public static unsafe partial class Ops
     {
         public static readonly LinearBackward Instance = new();
         public override string Name => "linear";
+        internal override bool ReadsOutput => false;
 
         internal override void Backward(Tensor y, Graph g)
         {

@@ -32,6 +32,8 @@ public sealed unsafe class Tensor
     internal float FArg0, FArg1;
     /// <summary>True when Data is this tensor's own arena allocation (not a view of another tensor or a parameter).</summary>
     internal bool OwnsData;
+    /// <summary>How many input slots of recorded ops hold this tensor (a tensor read twice by one op counts twice).</summary>
+    internal int Readers;
 
     public int Numel => Shape.Numel;
 
@@ -62,6 +64,7 @@ public sealed unsafe class Tensor
         Grad = null;
         RequiresGrad = false;
         OwnsData = false;
+        Readers = 0;
         Name = null;
     }
 

@@ -89,6 +89,44 @@ public class GraphTests
     }
 
     [Fact]
+    public void GradientsTakeOverActivationsNothingReadsAgain()
+    {
+        // A pre-norm block's two halves: qkv and the MLP's hidden h are read by one op each, whose backward writes dqkv
+        // and dh over them. A second reader recorded before (so its backward runs after) must keep its own copy.
+        const int batch = 2, tokens = 9, dim = 16, heads = 2, hidden = 256;
+        var input = Support.TestData.Uniform(batch * tokens * dim, 5);
+        float[] W(int rows, int cols, int seed) => Support.TestData.Uniform(rows * cols, seed, 0.3f);
+        var (qkvW, projW, fc1W, fc2W) = (W(3 * dim, dim, 6), W(dim, dim, 7), W(hidden, dim, 8), W(dim, hidden, 9));
+        (float[][] Grads, long Extra) Run(bool recycle, bool hiddenReadTwice, bool grads = true)
+        {
+            using var g = new Graph { RecycleGradients = recycle };
+            var x = g.Input(input, new Shape(batch, tokens, dim), requiresGrad: true);
+            var ones = g.Input(Enumerable.Repeat(1f, dim).ToArray(), new Shape(dim), requiresGrad: true);
+            var zeros = g.Input(new float[dim], new Shape(dim), requiresGrad: true);
+            var ws = new[] { qkvW, projW, fc1W, fc2W }.Select((w, i) => g.Input(w, new Shape(i % 2 == 0 ? w.Length / dim : dim, i % 2 == 0 ? dim : w.Length / dim), requiresGrad: grads)).ToArray();
+            var mid = Ops.AttentionLinear(Ops.NormLinear(x, ones, zeros, 1e-6f, ws[0], null), heads, ws[1], null, residual: x);
+            var h = Ops.NormLinear(mid, ones, zeros, 1e-6f, ws[2], null);
+            Tensor? extra = hiddenReadTwice ? Ops.Sum(Ops.Mul(h, h)) : null;
+            var y = Ops.GeluLinear(h, ws[3], null, residual: mid);
+            var loss = Ops.Sum(Ops.Mul(y, y));
+            if (extra is not null) loss = Ops.Add(loss, extra);
+            long forward = g.Arena.BytesInUse;
+            g.Backward(loss);
+            return ([x.GradSpan.ToArray(), ones.GradSpan.ToArray(), .. ws.Where(w => w.HasGrad).Select(w => w.GradSpan.ToArray())], g.Arena.PeakBytes - forward);
+        }
+        foreach (bool twice in new[] { false, true })
+        {
+            var (plain, _) = Run(recycle: false, twice);
+            var (recycled, _) = Run(recycle: true, twice);
+            for (int i = 0; i < plain.Length; i++) Assert.Equal(plain[i], recycled[i]);
+        }
+        // With constant weights the backward needs one [rows, hidden] temporary (GELU(h), then dA) and no buffer for dh.
+        long hiddenBytes = batch * tokens * hidden * sizeof(float);
+        long added = Run(recycle: true, hiddenReadTwice: false, grads: false).Extra;
+        Assert.True(added < 2 * hiddenBytes, $"the backward added {added} bytes: dh did not take over h ({hiddenBytes} bytes)");
+    }
+
+    [Fact]
     public void ProfileCountsTheStepsItSawAndBooksSectionsToTheirOwnRows()
     {
         using var g = new Graph();

@@ -90,12 +90,19 @@ public unsafe class AttentionKernelsTests
             var probs = new float[b * h * t * t];
             var grad = TestData.Uniform(qkv.Length, 99);
             var accumulated = (float[])grad.Clone();
-            fixed (float* o = output, p = probs, x = qkv, dO = dout, g = grad, acc = accumulated)
+            var inPlace = (float[])qkv.Clone();
+            fixed (float* o = output, p = probs, x = qkv, dO = dout, g = grad, acc = accumulated, own = inPlace)
             {
                 AttentionKernels.Forward(o, p, x, b, t, h, dh, scale);
                 AttentionKernels.Backward(g, dO, x, p, b, t, h, dh, scale, overwrite: true);
                 AttentionKernels.Backward(acc, dO, x, p, b, t, h, dh, scale);
+                AttentionKernels.Backward(own, dO, own, p, b, t, h, dh, scale, overwrite: true);
             }
+            Assert.Equal(grad, inPlace); // dqkv written over qkv itself: the same values, bit for bit
+            Assert.Throws<ArgumentException>(() =>
+            {
+                fixed (float* own = inPlace, p = probs, dO = dout) AttentionKernels.Backward(own, dO, own, p, b, t, h, dh, scale);
+            });
             TestData.AssertClose(expectedOut, output, 1e-5, 1e-4, $"attention out (tiles={tiles}, T={t}, dh={dh})");
             TestData.AssertClose(expectedGrad, grad, 1e-5, 1e-4, $"attention dqkv (tiles={tiles}, T={t})");
             var initial = TestData.Uniform(qkv.Length, 99);
