@@ -168,7 +168,8 @@ public sealed unsafe class Graph : IDisposable
         => GradEnabled && (a.RequiresGrad || (b?.RequiresGrad ?? false) || (c?.RequiresGrad ?? false));
 
     /// <summary>Marks <paramref name="output"/> as produced by <paramref name="op"/> and puts it on the tape.</summary>
-    public void Record(Tensor output, OpBackward op, Tensor src0, Tensor? src1 = null, Tensor? src2 = null, Tensor? src3 = null, Tensor? src4 = null)
+    public void Record(Tensor output, OpBackward op, Tensor src0, Tensor? src1 = null, Tensor? src2 = null, Tensor? src3 = null, Tensor? src4 = null,
+        Tensor? src5 = null, Tensor? src6 = null)
     {
         output.Op = op;
         output.Src0 = src0;
@@ -176,11 +177,15 @@ public sealed unsafe class Graph : IDisposable
         output.Src2 = src2;
         output.Src3 = src3;
         output.Src4 = src4;
+        output.Src5 = src5;
+        output.Src6 = src6;
         src0.Readers++;
         if (src1 is not null) src1.Readers++;
         if (src2 is not null) src2.Readers++;
         if (src3 is not null) src3.Readers++;
         if (src4 is not null) src4.Readers++;
+        if (src5 is not null) src5.Readers++;
+        if (src6 is not null) src6.Readers++;
         output.RequiresGrad = true;
         _tape.Add(output);
         Profile?.Forward(op.Name);
@@ -304,7 +309,8 @@ public sealed unsafe class Graph : IDisposable
         float* grad = t.Grad;
         t.Grad = null;
         if (grad == t.Data) return; // the gradient took over the activation's memory, which FreeActivation returns
-        if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad || grad == t.Src3?.Grad || grad == t.Src4?.Grad) return;
+        if (grad == t.Src0?.Grad || grad == t.Src1?.Grad || grad == t.Src2?.Grad || grad == t.Src3?.Grad || grad == t.Src4?.Grad
+            || grad == t.Src5?.Grad || grad == t.Src6?.Grad) return;
         Release(grad, t.Numel);
     }
 

@@ -103,10 +103,12 @@ public static unsafe partial class Ops
     }
 
     /// <summary>The skip connection's backward: the residual's gradient is the output's, shared when it has none yet.</summary>
-    private static void ResidualBackward(Tensor y, Graph g)
+    private static void ResidualBackward(Tensor y, Graph g) => ResidualBackward(y, y.Src3, g);
+
+    private static void ResidualBackward(Tensor y, Tensor? residual, Graph g)
     {
-        if (y.Src3 is null || g.TryShareGrad(y.Src3, y.Grad)) return;
-        float* dr = g.GradOf(y.Src3);
+        if (residual is null || g.TryShareGrad(residual, y.Grad)) return;
+        float* dr = g.GradOf(residual);
         if (dr != null) ElementwiseKernels.AddScaled(dr, y.Grad, 1f, y.Numel);
     }
 

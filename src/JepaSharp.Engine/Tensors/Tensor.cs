@@ -26,7 +26,7 @@ public sealed unsafe class Tensor
 
     // How this tensor was produced (null Op = leaf). Ops decide what the slots mean.
     internal OpBackward? Op;
-    internal Tensor? Src0, Src1, Src2, Src3, Src4;
+    internal Tensor? Src0, Src1, Src2, Src3, Src4, Src5, Src6;
     internal void* Saved0, Saved1, Saved2;
     internal int Arg0, Arg1, Arg2, Arg3;
     internal float FArg0, FArg1;
@@ -57,7 +57,7 @@ public sealed unsafe class Tensor
     internal void ResetRecord()
     {
         Op = null;
-        Src0 = Src1 = Src2 = Src3 = Src4 = null;
+        Src0 = Src1 = Src2 = Src3 = Src4 = Src5 = Src6 = null;
         Saved0 = Saved1 = Saved2 = null;
         Arg0 = Arg1 = Arg2 = Arg3 = 0;
         FArg0 = FArg1 = 0;

@@ -163,6 +163,13 @@ public class OpGradientTests
     public void AttentionLinearWithResidual() => GradCheck.Check("attention_linear+residual", t => Ops.AttentionLinear(t[0], 2, t[1], t[2], t[3]),
         AttentionLinearShapes, values: Values(AttentionLinearShapes, gammaAt: -1));
 
+    private static readonly Shape[] NormAttentionLinearShapes = [new(2, 5, 8), new(8), new(8), new(3 * 8, 8), new(3 * 8), new(8, 8), new(8)];
+
+    [Fact]
+    public void NormAttentionLinear() => GradCheck.Check("norm_attention_linear",
+        t => Ops.NormAttentionLinear(t[0], t[1], t[2], 1e-6f, t[3], t[4], 2, t[5], t[6]),
+        NormAttentionLinearShapes, values: Values(NormAttentionLinearShapes, gammaAt: 1));
+
     /// <summary>Uniform values per input, seeded by position; the input at <paramref name="gammaAt"/> (a LayerNorm γ) lies around 1.</summary>
     private static Func<int, float[]> Values(Shape[] shapes, int gammaAt) => i =>
     {
@@ -192,18 +199,33 @@ public class OpGradientTests
             scale: i => i == 1 ? 0.1f : 1f);
     }
 
+    [Theory]
+    [InlineData(64, 2, 30, false)] // head_dim 64: the small-tile path on AVX-512
+    [InlineData(32, 3, 11, false)] // head_dim 32: the general path
+    [InlineData(64, 3, 17, true)]  // as a training step runs it: spent activations and gradients recycled
+    public void NormAttentionLinearEqualsNormLinearThenAttentionLinearBitForBit(int headDim, int heads, int tokens, bool recycle)
+    {
+        int c = heads * headDim;
+        AssertSameOutputsAndGradients([new Shape(3, tokens, c), new Shape(c), new Shape(c), new Shape(3 * c, c), new Shape(3 * c), new Shape(c, c), new Shape(c)],
+            t => Ops.NormAttentionLinear(t[0], t[1], t[2], 1e-6f, t[3], t[4], heads, t[5], t[6]),
+            t => Ops.AttentionLinear(Ops.NormLinear(t[0], t[1], t[2], 1e-6f, t[3], t[4]), heads, t[5], t[6], residual: t[0]),
+            scale: i => i is 3 or 5 ? 0.1f : 1f, recycle);
+    }
+
     /// <summary>A fused op and the chain of ops it replaces give identical outputs and input gradients, bit for bit.</summary>
-    private static void AssertSameOutputsAndGradients(Shape[] shapes, Func<Tensor[], Tensor> fused, Func<Tensor[], Tensor> unfused, Func<int, float> scale)
+    private static void AssertSameOutputsAndGradients(Shape[] shapes, Func<Tensor[], Tensor> fused, Func<Tensor[], Tensor> unfused, Func<int, float> scale,
+        bool recycle = false)
     {
         var values = shapes.Select((s, i) => Support.TestData.Uniform(s.Numel, 3 + i, scale(i))).ToArray();
         float[][] Run(Func<Tensor[], Tensor> f)
         {
-            using var g = new Graph();
+            using var g = new Graph { RecycleGradients = recycle };
             var inputs = shapes.Select((s, i) => g.Input(values[i], s, requiresGrad: true)).ToArray();
             var y = f(inputs);
+            var output = y.ToArray();
             var weights = Support.TestData.Uniform(y.Numel, 99);
             g.Backward(Ops.Sum(Ops.Mul(y, g.Input(weights, y.Shape))));
-            return [y.ToArray(), .. inputs.Select(t => t.GradSpan.ToArray())];
+            return [output, .. inputs.Select(t => t.GradSpan.ToArray())];
         }
         var expected = Run(unfused);
         var actual = Run(fused);

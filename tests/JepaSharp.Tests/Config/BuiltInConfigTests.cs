@@ -55,15 +55,19 @@ public class BuiltInConfigTests
     }
 
     [Fact]
-    public void FmnistSmallDiffersFromTinyOnlyInDepthsAndRunFolder()
+    public void FmnistSmallDiffersFromTinyOnlyInDepthsRunFolderAndRecompute()
     {
         var tiny = ConfigLoader.Load("fmnist-tiny");
         var small = ConfigLoader.Load("fmnist-small");
 
         Assert.Equal(new VitSize(192, 6, 3, 4.0), small.Meta.ResolveEncoder());
         Assert.Equal(new VitSize(96, 3, 3, 4.0), small.Meta.ResolvePredictor());
+        // The 12-block tiny trades a qkv product for memory; the results are the same either way.
+        Assert.True(tiny.Meta.RecomputeQkv);
+        Assert.False(small.Meta.RecomputeQkv);
         small.Meta.EncDepth = tiny.Meta.EncDepth;
         small.Meta.PredDepth = tiny.Meta.PredDepth;
+        small.Meta.RecomputeQkv = tiny.Meta.RecomputeQkv;
         small.Logging.Folder = tiny.Logging.Folder;
         Assert.Equal(ConfigTestSupport.Body(tiny), ConfigTestSupport.Body(small));
     }

@@ -102,4 +102,30 @@ public class ObjectiveTests
         }
         Assert.NotEqual(official, topTwo);
     }
+
+    [Fact]
+    public void RecomputingQkvTrainsTheSameWeightsInLessMemory()
+    {
+        (double[] Losses, float[] Weights, long Peak) Train(bool recompute)
+        {
+            var config = TrainerTests.SmallConfig();
+            config.ApplyOverrides([("data.batch_size", "8"), ("meta.recompute_qkv", recompute ? "true" : "false")]);
+            using var model = ModelFactory.CreateModel(config);
+            using var step = new TrainingStep(config, model, new JepaSharp.Jepa.Schedules.TrainingSchedule(config, iterationsPerEpoch: 10));
+            var masks = ModelFactory.CreateMasks(config);
+            var losses = new double[3];
+            long peak = 0;
+            for (int i = 0; i < losses.Length; i++)
+            {
+                losses[i] = step.Run(Support.TestData.Uniform(8 * 28 * 28, 20 + i), masks.Sample(8, i)).Loss;
+                peak = Math.Max(peak, step.Graph.Arena.PeakBytes);
+            }
+            return (losses, [.. model.EncoderParameters.Values.AsSpan(), .. model.PredictorParameters.Values.AsSpan()], peak);
+        }
+        var kept = Train(recompute: false);
+        var recomputed = Train(recompute: true);
+        Assert.Equal(kept.Losses, recomputed.Losses);
+        Assert.Equal(kept.Weights, recomputed.Weights);
+        Assert.True(recomputed.Peak < 0.95 * kept.Peak, $"peak activation memory {recomputed.Peak} bytes with recompute_qkv vs {kept.Peak} without");
+    }
 }
