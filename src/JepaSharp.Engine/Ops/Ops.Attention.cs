@@ -55,18 +55,29 @@ public static unsafe partial class Ops
             int heads = y.Arg0, b = qkv.Shape[0], t = qkv.Shape[1], c = qkv.Shape[2] / 3, n = w.Shape[0], m = b * t;
             float* dqkv = g.GradOverwritingData(qkv, out bool fresh), dw = g.GradOf(w), db = g.GradOf(y.Src2);
             float* attention = g.BeginTemporary((long)m * c + (long)b * heads * t * t, out var mark);
-            float* probabilities = attention + (long)m * c;
-            AttentionKernels.Forward(attention, probabilities, qkv.Data, b, t, heads, c / heads, y.FArg0);
-            if (dw != null) Sgemm.Run(true, false, n, c, m, 1f, y.Grad, n, attention, c, 1f, dw, c);   // dW += dYᵀ·A
-            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                             // db += Σ_rows dY
-            if (dqkv != null)
-            {
-                Sgemm.Run(false, false, m, c, n, 1f, y.Grad, n, w.Data, c, 0f, attention, c);           // dA = dY·W
-                AttentionKernels.Backward(dqkv, attention, qkv.Data, probabilities, b, t, heads, c / heads, y.FArg0, overwrite: fresh);
-            }
+            AttentionProjectionBackward(y.Grad, qkv.Data, w.Data, dw, db, dqkv, fresh, b, t, c, heads, n, y.FArg0, attention);
             g.EndTemporary(mark);
             ResidualBackward(y, g);
         }
+    }
+
+    /// <summary>
+    /// The backward of y = Attention(qkv)·Wᵀ + b (qkv [b, t, 3c], W [n, c]): the attention output A and the probabilities are
+    /// recomputed into <paramref name="scratch"/> ([b·t, c] then [b, heads, t, t]), dW += dYᵀ·A, db += Σ_rows dY, and when
+    /// dqkv is wanted, dA = dY·W goes back through the attention into dqkv (written when <paramref name="overwrite"/>,
+    /// which lets dqkv be qkv itself; accumulated otherwise).
+    /// </summary>
+    private static void AttentionProjectionBackward(float* dy, float* qkv, float* weight, float* dw, float* db, float* dqkv, bool overwrite,
+        int b, int t, int c, int heads, int n, float scale, float* scratch)
+    {
+        int m = b * t;
+        float* attention = scratch, probabilities = scratch + (long)m * c;
+        AttentionKernels.Forward(attention, probabilities, qkv, b, t, heads, c / heads, scale);
+        if (dw != null) Sgemm.Run(true, false, n, c, m, 1f, dy, n, attention, c, 1f, dw, c);  // dW += dYᵀ·A
+        if (db != null) ElementwiseKernels.ColumnSum(db, dy, m, n);                            // db += Σ_rows dY
+        if (dqkv == null) return;
+        Sgemm.Run(false, false, m, c, n, 1f, dy, n, weight, c, 0f, attention, c);             // dA = dY·W
+        AttentionKernels.Backward(dqkv, attention, qkv, probabilities, b, t, heads, c / heads, scale, overwrite: overwrite);
     }
 
     /// <summary>
@@ -126,26 +137,17 @@ public static unsafe partial class Ops
             float* dProjWeight = g.GradOf(projWeight), dProjBias = g.GradOf(y.Src6);
             float* mean = (float*)y.Saved0, rstd = (float*)y.Saved1;
             float* normed = g.BeginTemporary(5L * m * c + (long)b * heads * t * t, out var mark);
-            float* qkv = normed + (long)m * c, attention = qkv + 3L * m * c, probabilities = attention + (long)m * c;
+            float* qkv = normed + (long)m * c;
             LayerNormKernels.Apply(normed, x.Data, normWeight.Data, y.Src4!.Data, mean, rstd, m, c);
             Sgemm.Run(false, true, m, 3 * c, c, 1f, normed, c, qkvWeight.Data, c, 0f, qkv, 3 * c, bias: y.Src2 is null ? null : y.Src2.Data);
-            AttentionKernels.Forward(attention, probabilities, qkv, b, t, heads, c / heads, y.FArg0);
-            if (dProjWeight != null) Sgemm.Run(true, false, c, c, m, 1f, y.Grad, c, attention, c, 1f, dProjWeight, c); // dWp += dYᵀ·A
-            if (dProjBias != null) ElementwiseKernels.ColumnSum(dProjBias, y.Grad, m, c);                             // dbp += Σ_rows dY
             bool upstream = x.RequiresGrad || dNormWeight != null || dNormBias != null || dQkvWeight != null || dQkvBias != null;
-            if (upstream)
-            {
-                Sgemm.Run(false, false, m, c, c, 1f, y.Grad, c, projWeight.Data, c, 0f, attention, c);              // dA = dY·Wp
-                AttentionKernels.Backward(qkv, attention, qkv, probabilities, b, t, heads, c / heads, y.FArg0, overwrite: true); // dqkv over qkv
-            }
+            // dQKV lands over the recomputed qkv, which nothing reads after the attention backward.
+            AttentionProjectionBackward(y.Grad, qkv, projWeight.Data, dProjWeight, dProjBias, upstream ? qkv : null, overwrite: true,
+                b, t, c, heads, c, y.FArg0, qkv + 3L * m * c);
             ResidualBackward(y, x, g);
             if (upstream)
-            {
-                if (dQkvWeight != null) Sgemm.Run(true, false, 3 * c, c, m, 1f, qkv, 3 * c, normed, c, 1f, dQkvWeight, c); // dWqkv += dQKVᵀ·LN(x)
-                if (dQkvBias != null) ElementwiseKernels.ColumnSum(dQkvBias, qkv, m, 3 * c);                            // dbqkv += Σ_rows dQKV
-                Sgemm.Run(false, false, m, c, 3 * c, 1f, qkv, 3 * c, qkvWeight.Data, c, 0f, normed, c);              // dLN = dQKV·Wqkv
-                LayerNormKernels.Backward(g.GradOf(x), dNormWeight, dNormBias, normed, x.Data, normWeight.Data, mean, rstd, m, c);
-            }
+                NormedLinearBackward(qkv, qkvWeight.Data, dQkvWeight, dQkvBias, normed, x.Data, normWeight.Data, mean, rstd, g.GradOf(x),
+                    dNormWeight, dNormBias, m, c, 3 * c);
             g.EndTemporary(mark);
         }
     }

@@ -67,19 +67,25 @@ public static unsafe partial class Ops
             float* dx = g.GradOf(x), dw = g.GradOf(w), db = g.GradOf(y.Src2), dNormWeight = g.GradOf(normWeight), dNormBias = g.GradOf(y.Src4);
             float* mean = (float*)y.Saved0, rstd = (float*)y.Saved1;
             float* buffer = g.BeginTemporary((long)m * k, out var mark);
-            if (dw != null)
-            {
-                LayerNormKernels.Apply(buffer, x.Data, normWeight.Data, y.Src4!.Data, mean, rstd, m, k);
-                Sgemm.Run(true, false, n, k, m, 1f, y.Grad, n, buffer, k, 1f, dw, k);     // dW += dYᵀ·LN(x)
-            }
-            if (db != null) ElementwiseKernels.ColumnSum(db, y.Grad, m, n);                 // db += Σ_rows dY
-            if (dx != null || dNormWeight != null || dNormBias != null)
-            {
-                Sgemm.Run(false, false, m, k, n, 1f, y.Grad, n, w.Data, k, 0f, buffer, k);  // dLN = dY·W
-                LayerNormKernels.Backward(dx, dNormWeight, dNormBias, buffer, x.Data, normWeight.Data, mean, rstd, m, k);
-            }
+            if (dw != null) LayerNormKernels.Apply(buffer, x.Data, normWeight.Data, y.Src4!.Data, mean, rstd, m, k);
+            NormedLinearBackward(y.Grad, w.Data, dw, db, buffer, x.Data, normWeight.Data, mean, rstd, dx, dNormWeight, dNormBias, m, k, n);
             g.EndTemporary(mark);
         }
+    }
+
+    /// <summary>
+    /// The backward of y = LN(x)·Wᵀ + b (x [m, k], W [n, k]) given LN(x) in <paramref name="normed"/> (needed only when
+    /// dW is): dW += dYᵀ·LN(x), db += Σ_rows dY, then normed is overwritten with dLN = dY·W and taken back through the
+    /// norm into dx, dγ, dβ (each skipped when null).
+    /// </summary>
+    private static void NormedLinearBackward(float* dy, float* weight, float* dw, float* db, float* normed, float* x, float* normWeight,
+        float* mean, float* rstd, float* dx, float* dNormWeight, float* dNormBias, int m, int k, int n)
+    {
+        if (dw != null) Sgemm.Run(true, false, n, k, m, 1f, dy, n, normed, k, 1f, dw, k);  // dW += dYᵀ·LN(x)
+        if (db != null) ElementwiseKernels.ColumnSum(db, dy, m, n);                          // db += Σ_rows dY
+        if (dx == null && dNormWeight == null && dNormBias == null) return;
+        Sgemm.Run(false, false, m, k, n, 1f, dy, n, weight, k, 0f, normed, k);               // dLN = dY·W
+        LayerNormKernels.Backward(dx, dNormWeight, dNormBias, normed, x, normWeight, mean, rstd, m, k);
     }
 
     /// <summary>Checks an input shaped x [..., K], weight [N, K] and bias [N] (or null) of a linear layer; returns (N, K).</summary>
