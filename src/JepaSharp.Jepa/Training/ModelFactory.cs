@@ -26,7 +26,8 @@ public static class ModelFactory
             RescaleResidualProjections(model.Predictor.Blocks);
             model.TargetParameters.CopyFrom(model.EncoderParameters);
         }
-        foreach (var block in model.Encoder.Blocks.Concat(model.Predictor.Blocks).Concat(model.TargetEncoder.Blocks)) block.RecomputeQkv = config.Meta.RecomputeQkv;
+        foreach (var block in model.Encoder.Blocks.Concat(model.Predictor.Blocks).Concat(model.TargetEncoder.Blocks))
+            block.RecomputeQkv = config.Meta.RecomputeQkv;
         return model;
     }
 
