@@ -95,11 +95,13 @@ public static unsafe class AttentionKernels
             {
                 int b = task / H, h = task % H;
                 float* q = Qkv + (long)b * T * ld + h * Dh;
+                float* nextQ = task + 1 < end ? Qkv + (long)((task + 1) / H) * T * ld + (task + 1) % H * Dh : null;
                 AttentionTiles.TransposeRows(q + C, ld, T, Dh, kt, tp);
                 AttentionTiles.Product(T, tp, Dh, q, ld, 1, kt, tp, s, tp, Scale, accumulate: false);
                 for (int i = 0; i < T; i++)
                 {
                     float* row = s + (long)i * tp;
+                    if (nextQ != null) PrefetchHeadRow(nextQ + (long)i * ld, C, Dh);
                     SoftmaxKernels.SoftmaxRowPadded(row, T, tp);
                     if (Probs != null) new ReadOnlySpan<float>(row, T).CopyTo(new Span<float>(Probs + ((long)task * T + i) * T, T));
                 }
@@ -163,6 +165,7 @@ public static unsafe class AttentionKernels
             bool accumulate = Beta != 0f;
             float* vt = Scratch((long)Dh * tp + (long)T * tp + (long)T * Dh);
             float* dp = vt + (long)Dh * tp, keys = dp + (long)T * tp;
+            float* nextQ = null, nextP = null, nextDOut = null;
             for (int task = begin; task < end; task++)
             {
                 Head(task, out float* q, out float* p, out float* dO, out float* dq);
@@ -172,12 +175,40 @@ public static unsafe class AttentionKernels
 
                 AttentionTiles.TransposeRows(v, ld, T, Dh, vt, tp);
                 AttentionTiles.Product(T, tp, Dh, dO, C, 1, vt, tp, dp, tp, 1f, accumulate: false);   // dP = dO·Vᵀ
-                for (int i = 0; i < T; i++) SoftmaxGradRow(p + (long)i * T, dp + (long)i * tp, T);
+                bool ahead = task + 1 < end;
+                if (ahead) Head(task + 1, out nextQ, out nextP, out nextDOut, out _);
+                for (int i = 0; i < T; i++)
+                {
+                    if (ahead)
+                    {
+                        PrefetchHeadRow(nextQ + (long)i * ld, C, Dh);
+                        PrefetchLines(nextDOut + (long)i * C, Dh);
+                        PrefetchLines(nextP + (long)i * T, T);
+                    }
+                    SoftmaxGradRow(p + (long)i * T, dp + (long)i * tp, T);
+                }
                 AttentionTiles.Product(T, Dh, T, p, 1, T, dO, C, dv, ld, 1f, accumulate);             // dV (+)= Pᵀ·dO
                 AttentionTiles.Product(T, Dh, T, dp, 1, tp, q, ld, dk, ld, Scale, accumulate);       // dK (+)= scale·dSᵀ·Q
                 AttentionTiles.Product(T, Dh, T, dp, tp, 1, k, ldk, dq, ld, Scale, accumulate);      // dQ (+)= scale·dS·K
             }
         }
+    }
+
+    /// <summary>Asks for one token's Q, K and V slices of a head (at q, q + C, q + 2C; dh floats each) ahead of use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchHeadRow(float* q, int C, int dh)
+    {
+        PrefetchLines(q, dh);
+        PrefetchLines(q + C, dh);
+        PrefetchLines(q + 2 * C, dh);
+    }
+
+    /// <summary>Asks for the cache lines of <paramref name="floats"/> contiguous floats ahead of use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchLines(float* start, int floats)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (int f = 0; f < floats; f += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + f);
     }
 
     // dS = P∘(dP − Σ P∘dP), in place over the dP row.
