@@ -83,7 +83,7 @@ public static unsafe class GeluKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardRange(float* y, float* x, long n)
+    internal static void ForwardRange(float* y, float* x, long n)
     {
         long i = 0;
         if (Vector512.IsHardwareAccelerated)

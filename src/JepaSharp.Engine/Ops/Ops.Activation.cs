@@ -28,8 +28,8 @@ public static unsafe partial class Ops
 
     /// <summary>
     /// Linear(GELU(h)) = GELU(h)·Wᵀ + b for h [..., K], W [N, K], b [N]: an MLP's activation and second layer in one op
-    /// that saves only h. GELU(h) lives in a temporary buffer and is recomputed in backward, which saves the
-    /// [..., K] activation (the largest of a transformer block) and its gradient buffer. With
+    /// that saves only h. GELU(h) is never stored: the product applies it to each packed panel of h, and backward
+    /// recomputes it, which saves the [..., K] activation (the largest of a transformer block) and its gradient buffer. With
     /// <paramref name="residual"/>, y = residual + Linear(GELU(h)) as in <see cref="Linear"/>.
     /// </summary>
     public static Tensor GeluLinear(Tensor h, Tensor weight, Tensor? bias, Tensor? residual = null)
@@ -40,10 +40,7 @@ public static unsafe partial class Ops
         var g = GraphOf(op, h, weight, bias);
         var y = g.NewTensor(h.Shape.WithLast(n));
         float* skip = ResidualData(op, y, residual);
-        float* activation = g.BeginTemporary((long)m * k, out var mark);
-        GeluKernels.Forward(activation, h.Data, (long)m * k);
-        Sgemm.Run(false, true, m, n, k, 1f, activation, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data, residual: skip);
-        g.EndTemporary(mark);
+        Sgemm.Run(false, true, m, n, k, 1f, h.Data, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data, residual: skip, geluA: true);
         if (g.NeedsGrad(h, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
             g.Record(y, GeluLinearBackward.Instance, h, weight, bias, residual);
         return y;

@@ -1,3 +1,4 @@
+using JepaSharp.Engine.Kernels;
 using JepaSharp.Engine.Kernels.Gemm;
 using JepaSharp.Engine.Threading;
 using JepaSharp.Tests.Support;
@@ -116,6 +117,57 @@ public unsafe class SgemmTests
         {
             Sgemm.Kernel = saved;
         }
+    }
+
+    [Theory]
+    [InlineData(GemmKernelKind.Avx512)]
+    [InlineData(GemmKernelKind.Avx2)]
+    [InlineData(GemmKernelKind.Scalar)]
+    public void GeluOnAEqualsTheProductOfAGeluedCopyBitForBit(GemmKernelKind kind)
+    {
+        if (!Sgemm.IsSupported(kind)) return;
+        var saved = Sgemm.Kernel;
+        Sgemm.Kernel = kind;
+        try
+        {
+            int seed = 200;
+            // An MLP's second layer: C = residual + GELU(H)·Wᵀ + bias, H with a row stride, edge tiles, several M and K blocks.
+            foreach (var (m, n, k) in new[] { (13, 33, 16), (517, 96, 385), (50, 70, 800) })
+            {
+                int lda = k + 5, ldc = n + 3;
+                var h = TestData.Uniform(m * lda, ++seed);
+                for (int i = 0; i < h.Length; i++) h[i] *= 6f;
+                var w = TestData.Uniform(n * k, ++seed);
+                var bias = TestData.Uniform(n, ++seed);
+                var residual = TestData.Uniform(m * ldc, ++seed);
+                var gelued = new float[h.Length];
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var pool = new WorkerPool(threads);
+                    var expected = new float[m * ldc];
+                    var got = new float[m * ldc];
+                    fixed (float* ph = h, pg = gelued, pw = w, pe = expected, pc = got, pbias = bias, pr = residual)
+                    {
+                        GeluKernels.Forward(pg, ph, h.Length, pool);
+                        Sgemm.Run(false, true, m, n, k, 1f, pg, lda, pw, k, 0f, pe, ldc, pool, pbias, pr);
+                        Sgemm.Run(false, true, m, n, k, 1f, ph, lda, pw, k, 0f, pc, ldc, pool, pbias, pr, geluA: true);
+                    }
+                    Assert.True(expected.AsSpan().SequenceEqual(got), $"{kind} {m}x{n}x{k} threads={threads}");
+                }
+            }
+        }
+        finally
+        {
+            Sgemm.Kernel = saved;
+        }
+    }
+
+    [Fact]
+    public void RejectsGeluOnATransposedOrScaledA()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Sgemm.Run(true, false, 4, 4, 4, 1f, null, 4, null, 4, 0f, null, 4, geluA: true));
+        Assert.Contains("GELU on A needs A untransposed and alpha = 1", ex.Message);
+        Assert.Throws<ArgumentException>(() => Sgemm.Run(false, false, 4, 4, 4, 2f, null, 4, null, 4, 0f, null, 4, geluA: true));
     }
 
     [Fact]

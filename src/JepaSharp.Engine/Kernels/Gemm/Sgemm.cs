@@ -11,8 +11,9 @@ namespace JepaSharp.Engine.Kernels.Gemm;
 /// op(A) = A ([M,K], row stride lda) or Aᵀ (A stored [K,M]); likewise op(B). The micro-kernel reads A, and B
 /// when not transposed, in place; only Bᵀ (a Linear's weight, small), alpha ≠ 1 and the partial edge panels are
 /// copied into micro-panels. Residual and bias are added while the tile is in registers (residual needs beta = 0),
-/// so a skip connection or a bias costs no extra pass over C. Threads split C into contiguous row (or column)
-/// ranges.
+/// so a skip connection or a bias costs no extra pass over C. With geluA, op(A) is GELU(A), computed block by block
+/// into a cache-sized scratch just before the block is used (an MLP's second layer reads its hidden activations
+/// once, with no GELU pass over memory). Threads split C into contiguous row (or column) ranges.
 /// </summary>
 public static unsafe class Sgemm
 {
@@ -43,18 +44,21 @@ public static unsafe class Sgemm
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C (+ residual) (+ bias) on the shared pool (serial when called from inside a
     /// parallel job). <paramref name="residual"/> is [M, N] with row stride ldc and may alias nothing but itself.
+    /// With <paramref name="geluA"/> (A not transposed, alpha 1), op(A) is GELU applied elementwise to A: bit for bit
+    /// the product of a GELU'd copy of A.
     /// </summary>
     public static void Run(bool transA, bool transB, int M, int N, int K, float alpha,
         float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, WorkerPool? pool = null, float* bias = null,
-        float* residual = null)
+        float* residual = null, bool geluA = false)
     {
         Validate(transA, transB, M, N, K, lda, ldb, ldc);
         if (residual != null && beta != 0f) throw new ArgumentException($"sgemm: a residual needs beta = 0, got {beta}");
+        if (geluA && (transA || alpha != 1f)) throw new ArgumentException($"sgemm: GELU on A needs A untransposed and alpha = 1 (transA={transA}, alpha={alpha})");
         if (M == 0 || N == 0) return;
         var job = new Job
         {
             Kernel = _kernel, TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
-            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias, Residual = residual,
+            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias, Residual = residual, GeluA = geluA,
         };
         pool ??= WorkerPool.Shared;
         int threads = pool.Threads;
@@ -85,7 +89,7 @@ public static unsafe class Sgemm
     private struct Job : IParallelJob
     {
         public MicroKernel Kernel;
-        public bool TransA, TransB, SplitRows;
+        public bool TransA, TransB, SplitRows, GeluA;
         public int M, N, K, Lda, Ldb, Ldc, Parts;
         public float Alpha, Beta;
         public float* A, B, C, Bias, Residual;
@@ -124,7 +128,7 @@ public static unsafe class Sgemm
             int kcStep = Ceil(Ceil(K, kBlocks), 8) * 8;
             int mc = mr * MicroTilesPerMc;
             bool packA = Alpha != 1f, packB = TransB;
-            EnsureScratch(packA ? (long)mc * kcStep : 0, packB ? (long)kcStep * Math.Min(Nc, Ceil(n1 - n0, nr) * nr) : 0, (long)(mr + nr) * kcStep);
+            EnsureScratch(packA || GeluA ? (long)mc * kcStep : 0, packB ? (long)kcStep * Math.Min(Nc, Ceil(n1 - n0, nr) * nr) : 0, (long)(mr + nr) * kcStep);
             float* edgeA = _edgePanels, edgeB = _edgePanels + (long)mr * kcStep;
             var tile = new MicroTile();
 
@@ -142,11 +146,20 @@ public static unsafe class Sgemm
                     for (int ic = m0; ic < m1; ic += mc)
                     {
                         int mcCur = Math.Min(mc, m1 - ic);
+                        // Untransposed op(A)'s rows [ic, ic + mcCur) x [pc, pc + kc) as read in place: A itself, or GELU(A) in scratch.
+                        float* aRows = TransA ? null : A + (long)ic * Lda + pc;
+                        int aLd = Lda;
+                        if (GeluA)
+                        {
+                            aRows = GeluRows(ic, mcCur, pc, kc);
+                            aLd = kc;
+                        }
                         if (packA) Packing.PackA(TransA, A, Lda, ic, mcCur, pc, kc, mr, Alpha, _packA);
                         else if (mcCur % mr != 0)
                         {
                             int full = mcCur / mr * mr;
-                            Packing.PackA(TransA, A, Lda, ic + full, mcCur - full, pc, kc, mr, 1f, edgeA);
+                            if (TransA) Packing.PackA(true, A, Lda, ic + full, mcCur - full, pc, kc, mr, 1f, edgeA);
+                            else Packing.PackA(false, aRows, aLd, full, mcCur - full, 0, kc, mr, 1f, edgeA);
                         }
                         for (int jr = 0; jr < nc; jr += nr)
                         {
@@ -170,7 +183,7 @@ public static unsafe class Sgemm
                             for (int ir = 0; ir < mcCur; ir += mr)
                             {
                                 int mrCur = Math.Min(mr, mcCur - ir);
-                                SetPanelA(ref tile, ic, ir, pc, kc, mrCur == mr, packA, edgeA);
+                                SetPanelA(ref tile, ic, ir, pc, kc, mrCur == mr, packA, edgeA, aRows, aLd);
                                 long offset = (long)(ic + ir) * Ldc + jc + jr;
                                 if (mrCur == mr && nrCur == nr)
                                 {
@@ -198,7 +211,7 @@ public static unsafe class Sgemm
         }
 
         /// <summary>Points the tile at op(A)'s rows [ic+ir, +MR) × [pc, +kc): the packed panel, the operand in place, or the packed edge.</summary>
-        private readonly void SetPanelA(ref MicroTile tile, int ic, int ir, int pc, int kc, bool full, bool packA, float* edgeA)
+        private readonly void SetPanelA(ref MicroTile tile, int ic, int ir, int pc, int kc, bool full, bool packA, float* edgeA, float* aRows, int aLd)
         {
             int mr = Kernel.MR;
             if (packA || !full)
@@ -215,10 +228,17 @@ public static unsafe class Sgemm
             }
             else
             {
-                tile.A = A + (long)(ic + ir) * Lda + pc;
-                tile.ARowStride = Lda;
+                tile.A = aRows + (long)ir * aLd;
+                tile.ARowStride = aLd;
                 tile.AKStride = 1;
             }
+        }
+
+        /// <summary>GELU of A's rows [ic, ic + rows) x [pc, pc + kc) into the A scratch, [rows, kc] row-major.</summary>
+        private readonly float* GeluRows(int ic, int rows, int pc, int kc)
+        {
+            for (int r = 0; r < rows; r++) GeluKernels.ForwardRange(_packA + (long)r * kc, A + (long)(ic + r) * Lda + pc, kc);
+            return _packA;
         }
 
         /// <summary>Writes the valid part of an edge tile computed into the scratch tile, in the kernel's order of sums.</summary>
