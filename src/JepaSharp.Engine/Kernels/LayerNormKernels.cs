@@ -125,19 +125,27 @@ public static unsafe class LayerNormKernels
         public int C;
         public float Eps;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int begin, int end, int thread)
+            => ForwardRows(Output + (long)begin * C, C, Mean, Rstd, Input, C, Weight, Bias, begin, end, C, Eps);
+    }
+
+    /// <summary>
+    /// The forward of rows [r0, r1): row r is read at input + r·ldInput and written at output + (r − r0)·ldOutput;
+    /// mean[r] and rstd[r] receive its statistics when not null.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ForwardRows(float* output, long ldOutput, float* mean, float* rstd, float* input, long ldInput, float* weight, float* bias,
+        int r0, int r1, int C, float eps)
+    {
+        for (int r = r0; r < r1; r++)
         {
-            for (int r = begin; r < end; r++)
-            {
-                float* x = Input + (long)r * C, y = Output + (long)r * C;
-                float m = ElementwiseKernels.Sum(x, C) / C;
-                float v = SumSquaredDeviation(x, m, C) / C;
-                float s = 1f / MathF.Sqrt(v + Eps);
-                if (Mean != null) Mean[r] = m;
-                if (Rstd != null) Rstd[r] = s;
-                Normalize(y, x, m, s, Weight, Bias, C);
-            }
+            float* x = input + r * ldInput, y = output + (r - r0) * ldOutput;
+            float m = ElementwiseKernels.Sum(x, C) / C;
+            float v = SumSquaredDeviation(x, m, C) / C;
+            float s = 1f / MathF.Sqrt(v + eps);
+            if (mean != null) mean[r] = m;
+            if (rstd != null) rstd[r] = s;
+            Normalize(y, x, m, s, weight, bias, C);
         }
     }
 

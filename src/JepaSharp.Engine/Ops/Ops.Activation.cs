@@ -40,7 +40,7 @@ public static unsafe partial class Ops
         var g = GraphOf(op, h, weight, bias);
         var y = g.NewTensor(h.Shape.WithLast(n));
         float* skip = ResidualData(op, y, residual);
-        Sgemm.Run(false, true, m, n, k, 1f, h.Data, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data, residual: skip, geluA: true);
+        Sgemm.Run(false, true, m, n, k, 1f, h.Data, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data, residual: skip, aRows: RowTransform.Gelu);
         if (g.NeedsGrad(h, weight, bias) || (residual is not null && g.NeedsGrad(residual)))
             g.Record(y, GeluLinearBackward.Instance, h, weight, bias, residual);
         return y;

@@ -105,10 +105,10 @@ public static unsafe partial class Ops
         var y = g.NewTensor(x.Shape);
         bool record = g.NeedsGrad(x, normWeight, normBias) || g.NeedsGrad(qkvWeight, qkvBias) || g.NeedsGrad(projWeight, projBias);
         float* mean = record ? g.Scratch(m) : null, rstd = record ? g.Scratch(m) : null;
-        float* normed = g.BeginTemporary(5L * m * c, out var mark);
-        float* qkv = normed + (long)m * c, attention = qkv + 3L * m * c;
-        LayerNormKernels.Forward(normed, mean, rstd, x.Data, normWeight.Data, normBias.Data, m, c, eps);
-        Sgemm.Run(false, true, m, 3 * c, c, 1f, normed, c, qkvWeight.Data, c, 0f, qkv, 3 * c, bias: qkvBias is null ? null : qkvBias.Data);
+        float* qkv = g.BeginTemporary(4L * m * c, out var mark);
+        float* attention = qkv + 3L * m * c;
+        Sgemm.Run(false, true, m, 3 * c, c, 1f, x.Data, c, qkvWeight.Data, c, 0f, qkv, 3 * c, bias: qkvBias is null ? null : qkvBias.Data,
+            aRows: RowTransform.LayerNorm(normWeight.Data, normBias.Data, eps, mean, rstd));
         AttentionKernels.Forward(attention, null, qkv, b, t, heads, dh, scale);
         Sgemm.Run(false, true, m, c, c, 1f, attention, c, projWeight.Data, c, 0f, y.Data, c, bias: projBias is null ? null : projBias.Data, residual: x.Data);
         g.EndTemporary(mark);

@@ -28,8 +28,8 @@ public static unsafe partial class Ops
 
     /// <summary>
     /// y = LayerNorm(x)·Wᵀ + b: a pre-norm block's norm and the linear layer after it in one op that saves only x and
-    /// the row statistics. The normalised rows live in a temporary buffer and are recomputed in backward, which saves
-    /// an [..., K] activation per norm. normWeight/normBias [K] are the LayerNorm's affine parameters.
+    /// the row statistics. The product normalises each block of rows as it uses it, and backward recomputes them, which
+    /// saves an [..., K] activation per norm. normWeight/normBias [K] are the LayerNorm's affine parameters.
     /// </summary>
     public static Tensor NormLinear(Tensor x, Tensor normWeight, Tensor normBias, float eps, Tensor weight, Tensor? bias)
     {
@@ -41,10 +41,8 @@ public static unsafe partial class Ops
         var y = g.NewTensor(x.Shape.WithLast(n));
         bool record = g.NeedsGrad(x, normWeight, normBias) || g.NeedsGrad(weight, bias);
         float* mean = record ? g.Scratch(m) : null, rstd = record ? g.Scratch(m) : null;
-        float* normed = g.BeginTemporary((long)m * k, out var mark);
-        LayerNormKernels.Forward(normed, mean, rstd, x.Data, normWeight.Data, normBias.Data, m, k, eps);
-        Sgemm.Run(false, true, m, n, k, 1f, normed, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data);
-        g.EndTemporary(mark);
+        Sgemm.Run(false, true, m, n, k, 1f, x.Data, k, weight.Data, k, 0f, y.Data, n, bias: bias is null ? null : bias.Data,
+            aRows: RowTransform.LayerNorm(normWeight.Data, normBias.Data, eps, mean, rstd));
         if (record)
         {
             g.Record(y, NormLinearBackward.Instance, x, weight, bias, normWeight, normBias);

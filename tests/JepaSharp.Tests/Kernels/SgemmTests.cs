@@ -150,7 +150,7 @@ public unsafe class SgemmTests
                     {
                         GeluKernels.Forward(pg, ph, h.Length, pool);
                         Sgemm.Run(false, true, m, n, k, 1f, pg, lda, pw, k, 0f, pe, ldc, pool, pbias, pr);
-                        Sgemm.Run(false, true, m, n, k, 1f, ph, lda, pw, k, 0f, pc, ldc, pool, pbias, pr, geluA: true);
+                        Sgemm.Run(false, true, m, n, k, 1f, ph, lda, pw, k, 0f, pc, ldc, pool, pbias, pr, aRows: RowTransform.Gelu);
                     }
                     Assert.True(expected.AsSpan().SequenceEqual(got), $"{kind} {m}x{n}x{k} threads={threads}");
                 }
@@ -162,12 +162,62 @@ public unsafe class SgemmTests
         }
     }
 
-    [Fact]
-    public void RejectsGeluOnATransposedOrScaledA()
+    [Theory]
+    [InlineData(GemmKernelKind.Avx512)]
+    [InlineData(GemmKernelKind.Avx2)]
+    [InlineData(GemmKernelKind.Scalar)]
+    public void LayerNormOnAEqualsTheProductOfANormedCopyBitForBit(GemmKernelKind kind)
     {
-        var ex = Assert.Throws<ArgumentException>(() => Sgemm.Run(true, false, 4, 4, 4, 1f, null, 4, null, 4, 0f, null, 4, geluA: true));
-        Assert.Contains("GELU on A needs A untransposed and alpha = 1", ex.Message);
-        Assert.Throws<ArgumentException>(() => Sgemm.Run(false, false, 4, 4, 4, 2f, null, 4, null, 4, 0f, null, 4, geluA: true));
+        if (!Sgemm.IsSupported(kind)) return;
+        var saved = Sgemm.Kernel;
+        Sgemm.Kernel = kind;
+        try
+        {
+            int seed = 300;
+            // A pre-norm block's first layer: C = LN(X)·Wᵀ + bias with the row statistics kept; edge tiles, several M
+            // blocks, K = 800 over two K blocks, and a short wide product (8 x 4000: the threads split it by columns, over two column blocks).
+            foreach (var (m, n, k) in new[] { (13, 33, 16), (517, 96, 192), (50, 70, 800), (8, 4000, 64) })
+            {
+                int lda = k + 5, ldc = n + 3;
+                var x = TestData.Uniform(m * lda, ++seed);
+                var gamma = TestData.Uniform(k, ++seed);
+                var beta = TestData.Uniform(k, ++seed);
+                var w = TestData.Uniform(n * k, ++seed);
+                var bias = TestData.Uniform(n, ++seed);
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var pool = new WorkerPool(threads);
+                    var normed = new float[m * k];
+                    float[] expected = new float[m * ldc], got = new float[m * ldc];
+                    float[] mean = new float[m], rstd = new float[m], gotMean = new float[m], gotRstd = new float[m];
+                    var packed = new float[m * k];
+                    for (int i = 0; i < m; i++) Array.Copy(x, i * lda, packed, i * k, k);
+                    fixed (float* px = x, pp = packed, pn = normed, pg = gamma, pbeta = beta, pw = w, pbias = bias, pe = expected, pc = got)
+                    fixed (float* pm = mean, pr = rstd, pgm = gotMean, pgr = gotRstd)
+                    {
+                        LayerNormKernels.Forward(pn, pm, pr, pp, pg, pbeta, m, k, 1e-6f, pool);
+                        Sgemm.Run(false, true, m, n, k, 1f, pn, k, pw, k, 0f, pe, ldc, pool, pbias);
+                        Sgemm.Run(false, true, m, n, k, 1f, px, lda, pw, k, 0f, pc, ldc, pool, pbias, aRows: RowTransform.LayerNorm(pg, pbeta, 1e-6f, pgm, pgr));
+                    }
+                    string at = $"{kind} {m}x{n}x{k} threads={threads}";
+                    Assert.True(expected.AsSpan().SequenceEqual(got), at);
+                    Assert.True(mean.AsSpan().SequenceEqual(gotMean), $"mean, {at}");
+                    Assert.True(rstd.AsSpan().SequenceEqual(gotRstd), $"rstd, {at}");
+                }
+            }
+        }
+        finally
+        {
+            Sgemm.Kernel = saved;
+        }
+    }
+
+    [Fact]
+    public void RejectsARowTransformOfATransposedOrScaledA()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Sgemm.Run(true, false, 4, 4, 4, 1f, null, 4, null, 4, 0f, null, 4, aRows: RowTransform.Gelu));
+        Assert.Contains("row transform of A needs A untransposed and alpha = 1", ex.Message);
+        Assert.Throws<ArgumentException>(() => Sgemm.Run(false, false, 4, 4, 4, 2f, null, 4, null, 4, 0f, null, 4, aRows: RowTransform.Gelu));
     }
 
     [Fact]

@@ -11,9 +11,10 @@ namespace JepaSharp.Engine.Kernels.Gemm;
 /// op(A) = A ([M,K], row stride lda) or Aᵀ (A stored [K,M]); likewise op(B). The micro-kernel reads A, and B
 /// when not transposed, in place; only Bᵀ (a Linear's weight, small), alpha ≠ 1 and the partial edge panels are
 /// copied into micro-panels. Residual and bias are added while the tile is in registers (residual needs beta = 0),
-/// so a skip connection or a bias costs no extra pass over C. With geluA, op(A) is GELU(A), computed block by block
-/// into a cache-sized scratch just before the block is used (an MLP's second layer reads its hidden activations
-/// once, with no GELU pass over memory). Threads split C into contiguous row (or column) ranges.
+/// so a skip connection or a bias costs no extra pass over C. A <see cref="RowTransform"/> (GELU, LayerNorm) is applied to
+/// A's rows block by block into a cache-sized scratch just before they are used, so an MLP's second layer or a pre-norm
+/// block's first reads its input once, with no separate pass over memory. Threads split C into contiguous row (or
+/// column) ranges.
 /// </summary>
 public static unsafe class Sgemm
 {
@@ -44,21 +45,22 @@ public static unsafe class Sgemm
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C (+ residual) (+ bias) on the shared pool (serial when called from inside a
     /// parallel job). <paramref name="residual"/> is [M, N] with row stride ldc and may alias nothing but itself.
-    /// With <paramref name="geluA"/> (A not transposed, alpha 1), op(A) is GELU applied elementwise to A: bit for bit
-    /// the product of a GELU'd copy of A.
+    /// With <paramref name="aRows"/> (A not transposed, alpha 1), op(A) is that function of A's rows: bit for bit the
+    /// product of a transformed copy of A.
     /// </summary>
     public static void Run(bool transA, bool transB, int M, int N, int K, float alpha,
         float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, WorkerPool? pool = null, float* bias = null,
-        float* residual = null, bool geluA = false)
+        float* residual = null, RowTransform aRows = default)
     {
         Validate(transA, transB, M, N, K, lda, ldb, ldc);
         if (residual != null && beta != 0f) throw new ArgumentException($"sgemm: a residual needs beta = 0, got {beta}");
-        if (geluA && (transA || alpha != 1f)) throw new ArgumentException($"sgemm: GELU on A needs A untransposed and alpha = 1 (transA={transA}, alpha={alpha})");
+        if (aRows.Kind != RowTransformKind.None && (transA || alpha != 1f))
+            throw new ArgumentException($"sgemm: a row transform of A needs A untransposed and alpha = 1 (transA={transA}, alpha={alpha})");
         if (M == 0 || N == 0) return;
         var job = new Job
         {
             Kernel = _kernel, TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
-            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias, Residual = residual, GeluA = geluA,
+            A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias, Residual = residual, ARows = aRows,
         };
         pool ??= WorkerPool.Shared;
         int threads = pool.Threads;
@@ -89,7 +91,8 @@ public static unsafe class Sgemm
     private struct Job : IParallelJob
     {
         public MicroKernel Kernel;
-        public bool TransA, TransB, SplitRows, GeluA;
+        public bool TransA, TransB, SplitRows;
+        public RowTransform ARows;
         public int M, N, K, Lda, Ldb, Ldc, Parts;
         public float Alpha, Beta;
         public float* A, B, C, Bias, Residual;
@@ -128,7 +131,9 @@ public static unsafe class Sgemm
             int kcStep = Ceil(Ceil(K, kBlocks), 8) * 8;
             int mc = mr * MicroTilesPerMc;
             bool packA = Alpha != 1f, packB = TransB;
-            EnsureScratch(packA || GeluA ? (long)mc * kcStep : 0, packB ? (long)kcStep * Math.Min(Nc, Ceil(n1 - n0, nr) * nr) : 0, (long)(mr + nr) * kcStep);
+            bool normRows = ARows.Kind == RowTransformKind.LayerNorm;
+            long transformed = ARows.Kind == RowTransformKind.None ? 0 : (long)mc * (normRows ? K : kcStep);
+            EnsureScratch(Math.Max(packA ? (long)mc * kcStep : 0, transformed), packB ? (long)kcStep * Math.Min(Nc, Ceil(n1 - n0, nr) * nr) : 0, (long)(mr + nr) * kcStep);
             float* edgeA = _edgePanels, edgeB = _edgePanels + (long)mr * kcStep;
             var tile = new MicroTile();
 
@@ -146,14 +151,10 @@ public static unsafe class Sgemm
                     for (int ic = m0; ic < m1; ic += mc)
                     {
                         int mcCur = Math.Min(mc, m1 - ic);
-                        // Untransposed op(A)'s rows [ic, ic + mcCur) x [pc, pc + kc) as read in place: A itself, or GELU(A) in scratch.
+                        // Untransposed op(A)'s rows [ic, ic + mcCur) x [pc, pc + kc) as read in place: A itself, or transformed in scratch.
                         float* aRows = TransA ? null : A + (long)ic * Lda + pc;
                         int aLd = Lda;
-                        if (GeluA)
-                        {
-                            aRows = GeluRows(ic, mcCur, pc, kc);
-                            aLd = kc;
-                        }
+                        if (ARows.Kind != RowTransformKind.None) aRows = TransformRows(ic, mcCur, pc, kc, firstColumns: jc == 0, out aLd);
                         if (packA) Packing.PackA(TransA, A, Lda, ic, mcCur, pc, kc, mr, Alpha, _packA);
                         else if (mcCur % mr != 0)
                         {
@@ -234,11 +235,24 @@ public static unsafe class Sgemm
             }
         }
 
-        /// <summary>GELU of A's rows [ic, ic + rows) x [pc, pc + kc) into the A scratch, [rows, kc] row-major.</summary>
-        private readonly float* GeluRows(int ic, int rows, int pc, int kc)
+        /// <summary>
+        /// The transformed A rows [ic, ic + rows) x [pc, pc + kc) in the A scratch, row stride <paramref name="ld"/>. A
+        /// LayerNorm needs whole rows, so it normalises all K columns (again for each K block when K spans several); its
+        /// statistics are written once, by the block at the first columns.
+        /// </summary>
+        private readonly float* TransformRows(int ic, int rows, int pc, int kc, bool firstColumns, out int ld)
         {
-            for (int r = 0; r < rows; r++) GeluKernels.ForwardRange(_packA + (long)r * kc, A + (long)(ic + r) * Lda + pc, kc);
-            return _packA;
+            if (ARows.Kind == RowTransformKind.Gelu)
+            {
+                for (int r = 0; r < rows; r++) GeluKernels.ForwardRange(_packA + (long)r * kc, A + (long)(ic + r) * Lda + pc, kc);
+                ld = kc;
+                return _packA;
+            }
+            bool stats = firstColumns && pc == 0;
+            LayerNormKernels.ForwardRows(_packA, K, stats ? ARows.Mean : null, stats ? ARows.Rstd : null, A, Lda, ARows.NormWeight, ARows.NormBias,
+                ic, ic + rows, K, ARows.Eps);
+            ld = K;
+            return _packA + pc;
         }
 
         /// <summary>Writes the valid part of an edge tile computed into the scratch tile, in the kernel's order of sums.</summary>
