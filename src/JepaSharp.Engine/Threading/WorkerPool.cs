@@ -13,7 +13,8 @@ public interface IParallelJob
 /// the caller and the workers claim parts through a counter tagged with the call's generation.
 /// The caller works too and only waits for parts a worker has already started: a worker that the
 /// OS has descheduled (a busy machine) costs nothing, its part is simply run by the caller.
-/// Workers spin briefly between calls, then block. A call made from inside a job runs serially.
+/// Workers spin briefly between calls, then block; the caller spins while it waits for a started part and yields
+/// only after a long wait. A call made from inside a job runs serially.
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
@@ -112,11 +113,24 @@ public sealed unsafe class WorkerPool : IDisposable
                 finally
                 {
                     _insideJob = false;
-                    var spin = new SpinWait();
-                    while (Volatile.Read(ref _partsDone) != parts) spin.SpinOnce(sleep1Threshold: -1);
+                    WaitForParts(parts);
                 }
                 if (_workerError is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the workers' parts by spinning, and only after a long wait by yielding: a yield is a system call, which
+    /// on a virtual machine can take microseconds to return, and a worker usually finishes within tens of microseconds.
+    /// </summary>
+    private void WaitForParts(int parts)
+    {
+        int spins = 0;
+        while (Volatile.Read(ref _partsDone) != parts)
+        {
+            if (++spins < SpinIterations) Thread.SpinWait(8);
+            else Thread.Yield();
         }
     }
 
