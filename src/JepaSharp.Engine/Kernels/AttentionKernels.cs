@@ -98,13 +98,15 @@ public static unsafe class AttentionKernels
                 float* nextQ = task + 1 < end ? Qkv + (long)((task + 1) / H) * T * ld + (task + 1) % H * Dh : null;
                 AttentionTiles.TransposeRows(q + C, ld, T, Dh, kt, tp);
                 AttentionTiles.Product(T, tp, Dh, q, ld, 1, kt, tp, s, tp, Scale, accumulate: false);
-                for (int i = 0; i < T; i++)
+                for (int i = 0; i < T; i += 4)
                 {
-                    float* row = s + (long)i * tp;
-                    if (nextQ != null) PrefetchHeadRow(nextQ + (long)i * ld, C, Dh);
-                    SoftmaxKernels.SoftmaxRowPadded(row, T, tp);
-                    if (Probs != null) new ReadOnlySpan<float>(row, T).CopyTo(new Span<float>(Probs + ((long)task * T + i) * T, T));
+                    int rows = Math.Min(4, T - i);
+                    if (nextQ != null)
+                        for (int r = i; r < i + rows; r++) PrefetchHeadRow(nextQ + (long)r * ld, C, Dh);
+                    SoftmaxKernels.SoftmaxRowsPadded(s + (long)i * tp, rows, tp, T, tp);
                 }
+                if (Probs != null)
+                    for (int i = 0; i < T; i++) new ReadOnlySpan<float>(s + (long)i * tp, T).CopyTo(new Span<float>(Probs + ((long)task * T + i) * T, T));
                 AttentionTiles.Product(T, Dh, T, s, tp, 1, q + 2 * C, ld, Output + (long)b * T * C + h * Dh, C, 1f, accumulate: false);
             }
         }

@@ -65,36 +65,97 @@ public static unsafe class SoftmaxKernels
     }
 
     /// <summary>
-    /// Softmax of the first <paramref name="valid"/> floats of a row padded to <paramref name="padded"/> (a multiple
-    /// of 16, Vector512 only), in place; the padding is written as 0. Every column is vector work: lanes past
-    /// <paramref name="valid"/> are masked out of the max and the sum instead of running scalar tails.
+    /// Softmax of the first <paramref name="valid"/> floats of each of <paramref name="count"/> rows (row stride
+    /// <paramref name="ld"/>) padded to <paramref name="padded"/> (a multiple of 16, Vector512 only), in place; the
+    /// padding is written as 0. Every column is vector work: lanes past <paramref name="valid"/> are masked out of the
+    /// max and the sum instead of running scalar tails. Rows go four at a time: a row's max, exp and sum form one long
+    /// dependency chain, and four independent chains keep the core busy. Each row's result does not depend on the others.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void SoftmaxRowPadded(float* row, int valid, int padded)
+    public static void SoftmaxRowsPadded(float* rows, int count, long ld, int valid, int padded)
     {
-        var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        int r = 0;
+        for (; r + 4 <= count; r += 4) SoftmaxFourRowsPadded(rows + r * ld, ld, valid, padded);
+        for (; r < count; r++) SoftmaxRowPadded(rows + r * ld, valid, padded);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftmaxRowPadded(float* row, int valid, int padded)
+    {
         var limit = Vector512.Create((float)valid);
         var max = Vector512.Create(float.NegativeInfinity);
-        for (int c = 0; c < padded; c += 16)
-        {
-            var inside = Vector512.LessThan(lane + Vector512.Create((float)c), limit);
-            max = Vector512.Max(max, Vector512.ConditionalSelect(inside, Vector512.Load(row + c), Vector512.Create(float.NegativeInfinity)));
-        }
-        // Every lane ends up holding the row maximum.
-        max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
-        max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
-        max = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
-        var shift = Vector512.Max(max, Vector512.Shuffle(max, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
+        for (int c = 0; c < padded; c += 16) max = Vector512.Max(max, MaskedLoad(row, c, limit, float.NegativeInfinity));
+        var shift = AllLanesMax(max);
         var sum = Vector512<float>.Zero;
-        for (int c = 0; c < padded; c += 16)
-        {
-            var inside = Vector512.LessThan(lane + Vector512.Create((float)c), limit);
-            var e = Vector512.ConditionalSelect(inside, FastMath.Exp(Vector512.Load(row + c) - shift), Vector512<float>.Zero);
-            Vector512.Store(e, row + c);
-            sum += e;
-        }
+        for (int c = 0; c < padded; c += 16) sum += StoreShiftedExp(row, c, limit, shift);
         var scale = Vector512.Create(1f / Vector512.Sum(sum));
         for (int c = 0; c < padded; c += 16) Vector512.Store(Vector512.Load(row + c) * scale, row + c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftmaxFourRowsPadded(float* r0, long ld, int valid, int padded)
+    {
+        float* r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
+        var limit = Vector512.Create((float)valid);
+        Vector512<float> m0 = Vector512.Create(float.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
+        for (int c = 0; c < padded; c += 16)
+        {
+            m0 = Vector512.Max(m0, MaskedLoad(r0, c, limit, float.NegativeInfinity));
+            m1 = Vector512.Max(m1, MaskedLoad(r1, c, limit, float.NegativeInfinity));
+            m2 = Vector512.Max(m2, MaskedLoad(r2, c, limit, float.NegativeInfinity));
+            m3 = Vector512.Max(m3, MaskedLoad(r3, c, limit, float.NegativeInfinity));
+        }
+        m0 = AllLanesMax(m0);
+        m1 = AllLanesMax(m1);
+        m2 = AllLanesMax(m2);
+        m3 = AllLanesMax(m3);
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int c = 0; c < padded; c += 16)
+        {
+            s0 += StoreShiftedExp(r0, c, limit, m0);
+            s1 += StoreShiftedExp(r1, c, limit, m1);
+            s2 += StoreShiftedExp(r2, c, limit, m2);
+            s3 += StoreShiftedExp(r3, c, limit, m3);
+        }
+        var k0 = Vector512.Create(1f / Vector512.Sum(s0));
+        var k1 = Vector512.Create(1f / Vector512.Sum(s1));
+        var k2 = Vector512.Create(1f / Vector512.Sum(s2));
+        var k3 = Vector512.Create(1f / Vector512.Sum(s3));
+        for (int c = 0; c < padded; c += 16)
+        {
+            Vector512.Store(Vector512.Load(r0 + c) * k0, r0 + c);
+            Vector512.Store(Vector512.Load(r1 + c) * k1, r1 + c);
+            Vector512.Store(Vector512.Load(r2 + c) * k2, r2 + c);
+            Vector512.Store(Vector512.Load(r3 + c) * k3, r3 + c);
+        }
+    }
+
+    /// <summary>row[c..c+16), with <paramref name="outside"/> in the lanes at or past <paramref name="limit"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> MaskedLoad(float* row, int c, Vector512<float> limit, float outside)
+    {
+        var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create((float)c);
+        return Vector512.ConditionalSelect(Vector512.LessThan(lane, limit), Vector512.Load(row + c), Vector512.Create(outside));
+    }
+
+    /// <summary>Stores e^(row − shift) over row[c..c+16), 0 in the lanes at or past <paramref name="limit"/>, and returns it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> StoreShiftedExp(float* row, int c, Vector512<float> limit, Vector512<float> shift)
+    {
+        var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create((float)c);
+        var e = Vector512.ConditionalSelect(Vector512.LessThan(lane, limit), FastMath.Exp(Vector512.Load(row + c) - shift), Vector512<float>.Zero);
+        Vector512.Store(e, row + c);
+        return e;
+    }
+
+    /// <summary>The maximum of the lanes of <paramref name="v"/>, in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> AllLanesMax(Vector512<float> v)
+    {
+        v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
+        v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
+        v = Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
+        return Vector512.Max(v, Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
     }
 
     /// <summary>row[c] = e^(row[c] − shift); returns Σ row[c] (four vector accumulators, fixed order).</summary>
