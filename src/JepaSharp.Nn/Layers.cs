@@ -136,11 +136,17 @@ public sealed class Block : Module
     /// <summary>Forward that also writes the block's attention probabilities [B, heads, T, T] (see <see cref="Attention.Forward(Tensor, Span{float})"/>).</summary>
     public Tensor Forward(Tensor x, Span<float> attentionProbabilities)
     {
+        if (x.Graph is { GradEnabled: false } && attentionProbabilities.IsEmpty) return Ops.TransformerBlock(x, _parameters ??= Parameters());
         x = RecomputeQkv && attentionProbabilities.IsEmpty
             ? Ops.NormAttentionLinear(x, Norm1.Weight, Norm1.Bias, Norm1.Eps, Attn.Qkv.Weight, Attn.Qkv.Bias, Attn.Heads, Attn.Proj.Weight, Attn.Proj.Bias)
             : Attn.FromQkv(Norm1.ForwardInto(Attn.Qkv, x), attentionProbabilities, residual: x);
         return Mlp.FromHidden(Norm2.ForwardInto(Mlp.Fc1, x), residual: x);
     }
+
+    private BlockParameters? _parameters;
+
+    private BlockParameters Parameters() => new(Norm1.Weight, Norm1.Bias, Norm1.Eps, Attn.Qkv.Weight, Attn.Qkv.Bias, Attn.Heads, Attn.Proj.Weight,
+        Attn.Proj.Bias, Norm2.Weight, Norm2.Bias, Norm2.Eps, Mlp.Fc1.Weight, Mlp.Fc1.Bias, Mlp.Fc2.Weight, Mlp.Fc2.Bias);
 
     /// <summary>
     /// The block's output at the tokens <paramref name="indices"/> only ([R, keep] rows as in Ops.GatherTokens): every

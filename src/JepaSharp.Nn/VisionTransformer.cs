@@ -169,10 +169,10 @@ public sealed class VisionTransformer : Module
     /// <summary>Patch embeddings plus positions of every token, [B, N, D].</summary>
     private Tensor Embed(Tensor images) => Ops.AddBroadcast(PatchEmbed.Forward(images), PosEmbed);
 
-    /// <summary>One block; without gradients its intermediates are freed at once, keeping only the output.</summary>
+    /// <summary>One block; without gradients only its output stays (one fused op, or its intermediates freed when it writes attention maps).</summary>
     private Tensor ForwardBlock(JepaSharp.Engine.Autograd.Graph graph, int index, Tensor x, Span<float> attention = default)
     {
-        if (graph.GradEnabled) return Blocks[index].Forward(x, attention);
+        if (graph.GradEnabled || attention.IsEmpty) return Blocks[index].Forward(x, attention);
         var mark = graph.Checkpoint();
         return graph.Compact(Blocks[index].Forward(x, attention), mark);
     }
