@@ -37,10 +37,7 @@ public unsafe class SgemmTests
     [MemberData(nameof(Paths))]
     public void MatchesDoublePrecisionReference(GemmKernelKind kind, bool transA, bool transB)
     {
-        if (!Sgemm.IsSupported(kind)) return;
-        var saved = Sgemm.Kernel;
-        Sgemm.Kernel = kind;
-        try
+        WithKernel(kind, () =>
         {
             int seed = 0;
             // Odd sizes hit every edge: partial micro-tiles, K not a multiple of 16, several KC blocks, N > NC split.
@@ -71,11 +68,7 @@ public unsafe class SgemmTests
                     TestData.AssertClose(expected, got, 1e-5 * Math.Sqrt(k), 1e-5, $"{kind} tA={transA} tB={transB} {m}x{n}x{k} threads={threads}");
                 }
             }
-        }
-        finally
-        {
-            Sgemm.Kernel = saved;
-        }
+        });
     }
 
     [Theory]
@@ -84,10 +77,7 @@ public unsafe class SgemmTests
     [InlineData(GemmKernelKind.Scalar)]
     public void AddsResidualAndBiasWhileTheTileIsInRegisters(GemmKernelKind kind)
     {
-        if (!Sgemm.IsSupported(kind)) return;
-        var saved = Sgemm.Kernel;
-        Sgemm.Kernel = kind;
-        try
+        WithKernel(kind, () =>
         {
             int seed = 100;
             // A skip connection: C = residual + A·Bᵀ + bias, with edge tiles and (K = 800) several K blocks.
@@ -112,11 +102,7 @@ public unsafe class SgemmTests
                     TestData.AssertClose(expected, got, 1e-5 * Math.Sqrt(k), 1e-5, $"{kind} {m}x{n}x{k} threads={threads}");
                 }
             }
-        }
-        finally
-        {
-            Sgemm.Kernel = saved;
-        }
+        });
     }
 
     [Theory]
@@ -125,10 +111,7 @@ public unsafe class SgemmTests
     [InlineData(GemmKernelKind.Scalar)]
     public void GeluOnAEqualsTheProductOfAGeluedCopyBitForBit(GemmKernelKind kind)
     {
-        if (!Sgemm.IsSupported(kind)) return;
-        var saved = Sgemm.Kernel;
-        Sgemm.Kernel = kind;
-        try
+        WithKernel(kind, () =>
         {
             int seed = 200;
             // An MLP's second layer: C = residual + GELU(H)·Wᵀ + bias, H with a row stride, edge tiles, several M and K blocks.
@@ -155,11 +138,7 @@ public unsafe class SgemmTests
                     Assert.True(expected.AsSpan().SequenceEqual(got), $"{kind} {m}x{n}x{k} threads={threads}");
                 }
             }
-        }
-        finally
-        {
-            Sgemm.Kernel = saved;
-        }
+        });
     }
 
     [Theory]
@@ -168,10 +147,7 @@ public unsafe class SgemmTests
     [InlineData(GemmKernelKind.Scalar)]
     public void LayerNormOnAEqualsTheProductOfANormedCopyBitForBit(GemmKernelKind kind)
     {
-        if (!Sgemm.IsSupported(kind)) return;
-        var saved = Sgemm.Kernel;
-        Sgemm.Kernel = kind;
-        try
+        WithKernel(kind, () =>
         {
             int seed = 300;
             // A pre-norm block's first layer: C = LN(X)·Wᵀ + bias with the row statistics kept; edge tiles, several M
@@ -205,6 +181,18 @@ public unsafe class SgemmTests
                     Assert.True(rstd.AsSpan().SequenceEqual(gotRstd), $"rstd, {at}");
                 }
             }
+        });
+    }
+
+    /// <summary>Runs <paramref name="test"/> with the process-wide GEMM kernel set to <paramref name="kind"/> (skipped where unsupported).</summary>
+    private static void WithKernel(GemmKernelKind kind, Action test)
+    {
+        if (!Sgemm.IsSupported(kind)) return;
+        var saved = Sgemm.Kernel;
+        Sgemm.Kernel = kind;
+        try
+        {
+            test();
         }
         finally
         {
