@@ -1,3 +1,4 @@
+using System.Numerics;
 using JepaSharp.Engine.Kernels.Gemm;
 
 namespace JepaSharp.Engine.Kernels;
@@ -18,22 +19,12 @@ public static unsafe class RegularizerKernels
     {
         if (n < 2) throw new ArgumentOutOfRangeException(nameof(n), n, "variance-covariance regularizer: needs at least 2 samples");
         Span<double> mean = d <= MaxStackFeatures ? stackalloc double[d] : new double[d];
-        for (int i = 0; i < n; i++)
-        {
-            float* row = z + (long)i * d;
-            for (int j = 0; j < d; j++) mean[j] += row[j];
-        }
-        for (int j = 0; j < d; j++) mean[j] /= n;
         Span<double> sumSquares = d <= MaxStackFeatures ? stackalloc double[d] : new double[d];
-        for (int i = 0; i < n; i++)
+        fixed (double* m = mean, q = sumSquares)
         {
-            float* row = z + (long)i * d, c = centered + (long)i * d;
-            for (int j = 0; j < d; j++)
-            {
-                float v = (float)(row[j] - mean[j]);
-                c[j] = v;
-                sumSquares[j] += (double)v * v;
-            }
+            for (int i = 0; i < n; i++) AddRow(m, z + (long)i * d, d);
+            for (int j = 0; j < d; j++) m[j] /= n;
+            for (int i = 0; i < n; i++) CenterRow(centered + (long)i * d, q, z + (long)i * d, m, d);
         }
         double varianceTerm = 0;
         for (int j = 0; j < d; j++)
@@ -49,6 +40,49 @@ public static unsafe class RegularizerKernels
         return (varWeight * varianceTerm + covWeight * covarianceTerm) / d;
     }
 
+    /// <summary>sum[j] += row[j] in double, each column in row order (vectors across columns, so the sums are the scalar loop's).</summary>
+    private static void AddRow(double* sum, float* row, int d)
+    {
+        int j = 0;
+        for (; j + Vector<float>.Count <= d; j += Vector<float>.Count)
+        {
+            Vector.Widen(Vector.Load(row + j), out var low, out var high);
+            Vector.Store(Vector.Load(sum + j) + low, sum + j);
+            Vector.Store(Vector.Load(sum + j + Vector<double>.Count) + high, sum + j + Vector<double>.Count);
+        }
+        for (; j < d; j++) sum[j] += row[j];
+    }
+
+    /// <summary>c[j] = (float)(row[j] − mean[j]) and sumSquares[j] += c[j]² in double (as the scalar loop, column by column).</summary>
+    private static void CenterRow(float* c, double* sumSquares, float* row, double* mean, int d)
+    {
+        int j = 0;
+        for (; j + Vector<float>.Count <= d; j += Vector<float>.Count)
+        {
+            Vector.Widen(Vector.Load(row + j), out var low, out var high);
+            var v = Vector.Narrow(low - Vector.Load(mean + j), high - Vector.Load(mean + j + Vector<double>.Count));
+            Vector.Store(v, c + j);
+            Vector.Widen(v, out low, out high);
+            Vector.Store(Vector.Load(sumSquares + j) + low * low, sumSquares + j);
+            Vector.Store(Vector.Load(sumSquares + j + Vector<double>.Count) + high * high, sumSquares + j + Vector<double>.Count);
+        }
+        for (; j < d; j++)
+        {
+            float v = (float)(row[j] - mean[j]);
+            c[j] = v;
+            sumSquares[j] += (double)v * v;
+        }
+    }
+
+    /// <summary>g[j] += f[j]·c[j], rounding the product before the sum (no fused multiply-add, as the scalar form).</summary>
+    private static void AddProduct(float* g, float* f, float* c, int d)
+    {
+        int j = 0;
+        for (; j + Vector<float>.Count <= d; j += Vector<float>.Count)
+            Vector.Store(Vector.Load(g + j) + Vector.Load(f + j) * Vector.Load(c + j), g + j);
+        for (; j < d; j++) g[j] += f[j] * c[j];
+    }
+
     /// <summary>dz += scale·∂L/∂z from the saved buffers; <paramref name="scratch"/> holds [D, D] floats.</summary>
     public static void VarianceCovarianceBackward(float* dz, float* centered, float* std, float* covariance, int n, int d,
         float gamma, float varWeight, float covWeight, float scale, float* scratch)
@@ -62,11 +96,8 @@ public static unsafe class RegularizerKernels
         Span<float> varFactor = d <= MaxStackFeatures ? stackalloc float[d] : new float[d];
         for (int j = 0; j < d; j++)
             varFactor[j] = std[j] < gamma ? (float)(-varWeight * scale / ((double)d * (n - 1) * std[j])) : 0f;
-        for (int i = 0; i < n; i++)
-        {
-            float* g = dz + (long)i * d, c = centered + (long)i * d;
-            for (int j = 0; j < d; j++) g[j] += varFactor[j] * c[j];
-        }
+        fixed (float* f = varFactor)
+            for (int i = 0; i < n; i++) AddProduct(dz + (long)i * d, f, centered + (long)i * d, d);
     }
 
     // View invariance (VICReg's invariance term over V augmented views of the same N images), on m [V·N, D], view-major
