@@ -35,7 +35,8 @@ public static unsafe partial class Ops
         RequireNormParameters(op, x.Shape, p.Norm1Weight, p.Norm1Bias, p.Norm1Eps);
         RequireNormParameters(op, x.Shape, p.Norm2Weight, p.Norm2Bias, p.Norm2Eps);
         var g = GraphOf(op, x);
-        if (g.NeedsGrad(x, p.QkvWeight, p.ProjWeight) || g.NeedsGrad(p.Fc1Weight, p.Fc2Weight, p.Norm1Weight) || g.NeedsGrad(p.Norm2Weight))
+        if (g.NeedsGrad(x, p.Norm1Weight, p.Norm1Bias) || g.NeedsGrad(p.QkvWeight, p.QkvBias, p.ProjWeight) || g.NeedsGrad(p.Norm2Weight, p.Norm2Bias, p.ProjBias)
+            || g.NeedsGrad(p.Fc1Weight, p.Fc1Bias, p.Fc2Weight) || (p.Fc2Bias is not null && g.NeedsGrad(p.Fc2Bias)))
             throw new InvalidOperationException($"{op}: computes no gradients; run it under graph.NoGrad() or use the block's ops");
         var y = g.NewTensor(x.Shape);
         float* scratch = g.BeginTemporary(BlockKernels.ScratchFloats(b, t, c, hidden), out var mark);

@@ -57,5 +57,10 @@ public unsafe class TransformerBlockTests
         var p = new BlockParameters(P(c), P(c), 1e-6f, P(3 * c, c), null, 2, P(c, c), null, P(c), P(c), 1e-6f, P(4 * c, c), null, P(c, 4 * c), null);
         var ex = Assert.Throws<InvalidOperationException>(() => Ops.TransformerBlock(x, p));
         Assert.Contains("transformer_block: computes no gradients", ex.Message);
+        // A bias alone that wants a gradient is refused too.
+        var frozen = g.Input(new float[2 * 3 * c], new Shape(2, 3, c));
+        Tensor F(params int[] dims) => g.Input(new float[new Shape(dims).Numel], new Shape(dims));
+        var onlyBias = new BlockParameters(F(c), F(c), 1e-6f, F(3 * c, c), null, 2, F(c, c), null, F(c), F(c), 1e-6f, F(4 * c, c), null, F(c, 4 * c), P(c));
+        Assert.Throws<InvalidOperationException>(() => Ops.TransformerBlock(frozen, onlyBias));
     }
 }
