@@ -14,7 +14,8 @@ public sealed record ParameterSlot(string Name, Tensor Tensor, long Offset, int 
 /// All parameters of a model in one 64-byte-aligned buffer, their gradients in a second buffer
 /// with the same layout. Optimizer moments, EMA copies and gradient norms then become single
 /// vectorized passes over flat memory, and two sets built from the same architecture share a
-/// layout slot for slot.
+/// layout slot for slot. A set with no trainable parameter (an EMA target encoder) has an empty
+/// gradient buffer, so it costs no gradient memory.
 /// </summary>
 public sealed unsafe class ParameterSet : IDisposable
 {
@@ -51,7 +52,7 @@ public sealed unsafe class ParameterSet : IDisposable
             offset += (length + AlignFloats - 1) / AlignFloats * AlignFloats;
         }
         Values = new NativeBuffer(offset);
-        Grads = new NativeBuffer(offset);
+        Grads = new NativeBuffer(slots.Any(s => s.Trainable) ? offset : 0);
         foreach (var s in slots)
         {
             s.Tensor.Data = Values.Pointer + s.Offset;

@@ -128,4 +128,20 @@ public class ObjectiveTests
         Assert.Equal(kept.Weights, recomputed.Weights);
         Assert.True(recomputed.Peak < 0.95 * kept.Peak, $"peak activation memory {recomputed.Peak} bytes with recompute_qkv vs {kept.Peak} without");
     }
+
+    [Fact]
+    public void TheTargetEncoderHoldsNoGradientMemoryAndStillFollowsTheEma()
+    {
+        var config = TrainerTests.SmallConfig();
+        config.ApplyOverrides([("data.batch_size", "4")]);
+        using var model = ModelFactory.CreateModel(config);
+        Assert.Equal(0, model.TargetParameters.Grads.Length);
+        Assert.Equal(model.EncoderParameters.Length, model.EncoderParameters.Grads.Length);
+        Assert.All(model.TargetParameters.Slots, s => Assert.False(s.Tensor.HasGrad, s.Name));
+
+        using var step = new TrainingStep(config, model, new JepaSharp.Jepa.Schedules.TrainingSchedule(config, iterationsPerEpoch: 10));
+        var before = model.TargetParameters.Values.AsSpan().ToArray();
+        Assert.True(double.IsFinite(step.Run(Support.TestData.Uniform(4 * 28 * 28, 3), ModelFactory.CreateMasks(config).Sample(4, 0)).Loss));
+        Assert.NotEqual(before, model.TargetParameters.Values.AsSpan().ToArray());
+    }
 }
