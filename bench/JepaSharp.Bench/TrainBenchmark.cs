@@ -51,7 +51,7 @@ public static class TrainBenchmark
         long before = GC.GetAllocatedBytesForCurrentThread();
         Step();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        double arenaMb = step.Graph.Arena.PeakBytes / 1048576.0;
+        double arenaMb = step.ActivationPeakBytes / 1048576.0;
         double parametersMb = (model.EncoderParameters.Length * 4 + model.PredictorParameters.Length * 4 + model.TargetParameters.Length) * 4 / 1048576.0;
         double imagesPerSecond = d.ImagesPerStep / seconds;
         log?.Invoke($"jepa {configName}: {imagesPerSecond:F1} img/s ({seconds * 1e3:F1} ms/step), peak RSS {rss:F0} MB "

@@ -99,8 +99,15 @@ public sealed unsafe class Graph : IDisposable
     {
         if (values.Length != shape.Numel)
             throw new ArgumentException($"input of {values.Length} values does not fill shape {shape} ({shape.Numel} elements)");
-        var t = NewTensor(shape);
+        var t = NewInput(shape, requiresGrad);
         values.CopyTo(t.Span);
+        return t;
+    }
+
+    /// <summary>An input tensor over uninitialised arena memory, for the caller to fill (e.g. from several buffers).</summary>
+    public Tensor NewInput(Shape shape, bool requiresGrad = false)
+    {
+        var t = NewTensor(shape);
         t.RequiresGrad = requiresGrad;
         return t;
     }

@@ -25,6 +25,7 @@ public sealed unsafe class ParameterSet : IDisposable
     public NativeBuffer Grads { get; }
     public IReadOnlyList<ParameterSlot> Slots { get; }
     private readonly Dictionary<string, ParameterSlot> _byName;
+    private readonly bool _ownsValues;
 
     /// <summary>Total floats including alignment padding (padding is always zero in values and gradients).</summary>
     public long Length => Values.Length;
@@ -36,7 +37,30 @@ public sealed unsafe class ParameterSet : IDisposable
     /// Lays out <paramref name="parameters"/> (declared but not yet backed by memory) in flat
     /// buffers and points each tensor's Data (and, if trainable, Grad) into them.
     /// </summary>
-    public ParameterSet(IEnumerable<(string Name, Tensor Tensor, bool Trainable)> parameters)
+    public ParameterSet(IEnumerable<(string Name, Tensor Tensor, bool Trainable)> parameters) : this(parameters, sharedValues: null) { }
+
+    /// <summary>
+    /// A set over the same values as <paramref name="values"/> with gradients of its own: <paramref name="parameters"/>
+    /// (a second instance of the same architecture, declared but not backed) read <paramref name="values"/>' memory and
+    /// accumulate into a new gradient buffer, so two threads can back-propagate through one model at once. The
+    /// values stay owned by <paramref name="values"/>.
+    /// </summary>
+    public static ParameterSet SharingValues(IEnumerable<(string Name, Tensor Tensor, bool Trainable)> parameters, ParameterSet values)
+    {
+        var set = new ParameterSet(parameters, values);
+        try
+        {
+            set.RequireSameLayout(values);
+        }
+        catch
+        {
+            set.Dispose();
+            throw;
+        }
+        return set;
+    }
+
+    private ParameterSet(IEnumerable<(string Name, Tensor Tensor, bool Trainable)> parameters, ParameterSet? sharedValues)
     {
         var slots = new List<ParameterSlot>();
         _byName = new Dictionary<string, ParameterSlot>(StringComparer.Ordinal);
@@ -51,7 +75,10 @@ public sealed unsafe class ParameterSet : IDisposable
             _byName.Add(name, slot);
             offset += (length + AlignFloats - 1) / AlignFloats * AlignFloats;
         }
-        Values = new NativeBuffer(offset);
+        if (sharedValues is not null && sharedValues.Length != offset)
+            throw new ArgumentException($"parameter sets differ: {slots.Count} tensors / {offset} floats vs {sharedValues.Slots.Count} / {sharedValues.Length}");
+        _ownsValues = sharedValues is null;
+        Values = sharedValues?.Values ?? new NativeBuffer(offset);
         Grads = new NativeBuffer(slots.Any(s => s.Trainable) ? offset : 0);
         foreach (var s in slots)
         {
@@ -88,7 +115,7 @@ public sealed unsafe class ParameterSet : IDisposable
 
     public void Dispose()
     {
-        Values.Dispose();
+        if (_ownsValues) Values.Dispose();
         Grads.Dispose();
     }
 }

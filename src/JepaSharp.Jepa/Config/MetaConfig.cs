@@ -42,6 +42,12 @@ public sealed class MetaConfig : ConfigSection
     /// </summary>
     public bool RecomputeQkv { get; set; }
 
+    /// <summary>
+    /// Each thread runs the objective on its own slice of the batch, with its own gradients summed at the end, instead
+    /// of all threads sharing every op (see <c>DataParallelObjective</c>); losses and gradients differ only by rounding.
+    /// </summary>
+    public bool DataParallel { get; set; } = true;
+
     /// <summary>The encoder's shape: <see cref="ModelName"/>'s size with the enc_* overrides applied.</summary>
     public VitSize ResolveEncoder()
     {

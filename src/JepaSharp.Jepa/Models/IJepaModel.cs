@@ -71,14 +71,7 @@ public sealed class IJepaModel : IDisposable
     public JepaObjective Objective(Tensor images, ReadOnlySpan<int> context, int keepContext, ReadOnlySpan<int> targets, int keepTarget,
         RegressionLoss loss, float smoothL1Beta = 1f, float targetNormEps = 1e-5f, RegularizerWeights regularizer = default, int targetBlocks = 1)
     {
-        var graph = images.Graph ?? throw new InvalidOperationException("I-JEPA loss: images must be a graph input");
-        Tensor h;
-        using (graph.NoGrad())
-        {
-            var mark = graph.Checkpoint();
-            h = graph.Compact(Targets(images, targets, keepTarget, targetNormEps, targetBlocks), mark);
-        }
-        graph.ProfileSection("target_pass");
+        var h = TargetFeatures(images, targets, keepTarget, targetNormEps, targetBlocks);
         var z = Encoder.Forward(images, context, keepContext);
         var prediction = Predictor.Forward(z, context, targets, keepTarget);
         var predictionLoss = Ops.Loss(loss, prediction, h, smoothL1Beta);
@@ -96,6 +89,29 @@ public sealed class IJepaModel : IDisposable
         }
         return new JepaObjective(Ops.Add(predictionLoss, penalty!), predictionLoss, penalty);
     }
+
+    /// <summary>
+    /// The regression targets of <see cref="Objective"/>, computed without gradient and compacted, so the target pass's
+    /// intermediates are gone from the graph: [R, K_tgt, D].
+    /// </summary>
+    public Tensor TargetFeatures(Tensor images, ReadOnlySpan<int> targets, int keepTarget, float targetNormEps = 1e-5f, int targetBlocks = 1)
+    {
+        var graph = images.Graph ?? throw new InvalidOperationException("I-JEPA loss: images must be a graph input");
+        Tensor h;
+        using (graph.NoGrad())
+        {
+            var mark = graph.Checkpoint();
+            h = graph.Compact(Targets(images, targets, keepTarget, targetNormEps, targetBlocks), mark);
+        }
+        graph.ProfileSection("target_pass");
+        return h;
+    }
+
+    /// <summary>
+    /// A second context encoder and predictor over this model's weights, with gradient buffers of their own (the
+    /// blocks' recompute setting copied), for a thread that back-propagates its share of a batch alongside this model.
+    /// </summary>
+    public GradientReplica CreateGradientReplica() => new(this);
 
     /// <summary>
     /// The regression targets: LayerNorm (no affine) of the target encoder's output at the target tokens, or with
@@ -116,5 +132,35 @@ public sealed class IJepaModel : IDisposable
         EncoderParameters.Dispose();
         PredictorParameters.Dispose();
         TargetParameters.Dispose();
+    }
+}
+
+/// <summary>See <see cref="IJepaModel.CreateGradientReplica"/>: the replica's parameters read the model's values.</summary>
+public sealed class GradientReplica : IDisposable
+{
+    public VisionTransformer Encoder { get; }
+    public Predictor Predictor { get; }
+    public ParameterSet EncoderGradients { get; }
+    public ParameterSet PredictorGradients { get; }
+
+    internal GradientReplica(IJepaModel model)
+    {
+        Encoder = new VisionTransformer(model.Encoder.Shape);
+        Predictor = new Predictor(model.Predictor.Shape);
+        EncoderGradients = ParameterSet.SharingValues(Encoder.NamedParameters(), model.EncoderParameters);
+        PredictorGradients = ParameterSet.SharingValues(Predictor.NamedParameters(), model.PredictorParameters);
+        CopyRecompute(model.Encoder.Blocks, Encoder.Blocks);
+        CopyRecompute(model.Predictor.Blocks, Predictor.Blocks);
+    }
+
+    private static void CopyRecompute(IReadOnlyList<Block> from, IReadOnlyList<Block> to)
+    {
+        for (int i = 0; i < from.Count; i++) to[i].RecomputeQkv = from[i].RecomputeQkv;
+    }
+
+    public void Dispose()
+    {
+        EncoderGradients.Dispose();
+        PredictorGradients.Dispose();
     }
 }

@@ -118,7 +118,7 @@ public class ObjectiveTests
             for (int i = 0; i < losses.Length; i++)
             {
                 losses[i] = step.Run(Support.TestData.Uniform(8 * 28 * 28, 20 + i), masks.Sample(8, i)).Loss;
-                peak = Math.Max(peak, step.Graph.Arena.PeakBytes);
+                peak = Math.Max(peak, step.ActivationPeakBytes);
             }
             return (losses, [.. model.EncoderParameters.Values.AsSpan(), .. model.PredictorParameters.Values.AsSpan()], peak);
         }
