@@ -19,7 +19,8 @@ public static unsafe class BlockKernels
     public static long ScratchFloats(int B, int T, int C, int hidden, WorkerPool? pool = null)
         => (long)Parts(B, pool ?? WorkerPool.Shared) * Math.Min(B, ImagesPerChunk) * T * (3L * C + C + C + hidden);
 
-    private static int Parts(int B, WorkerPool pool) => Math.Max(1, Math.Min(pool.Threads, B));
+    // Inside a job the block runs on the calling thread alone: one part, one chunk's scratch.
+    private static int Parts(int B, WorkerPool pool) => WorkerPool.InsideJob ? 1 : Math.Max(1, Math.Min(pool.Threads, B));
 
     /// <summary>
     /// y [B, T, C] = the block applied to x [B, T, C] (y must not overlap x). Weights as PyTorch's Linear ([out, in]);

@@ -44,6 +44,9 @@ public sealed unsafe class WorkerPool : IDisposable
 
     public int Threads { get; }
 
+    /// <summary>Whether the calling thread is running a job: its parallel calls then run serially, on it alone.</summary>
+    public static bool InsideJob => _insideJob;
+
     public WorkerPool(int threads)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "a pool needs at least one thread");

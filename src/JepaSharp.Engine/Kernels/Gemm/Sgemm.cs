@@ -65,7 +65,8 @@ public static unsafe class Sgemm
         pool ??= WorkerPool.Shared;
         int threads = pool.Threads;
         long flops = 2L * M * N * K;
-        if (threads == 1 || flops < 2_000_000)
+        // Inside a job the parts would run one after the other, each packing Bᵀ again: run the whole product at once.
+        if (threads == 1 || flops < 2_000_000 || WorkerPool.InsideJob)
         {
             job.Block(0, M, 0, N);
             return;
