@@ -185,6 +185,47 @@ public unsafe class SgemmTests
     }
 
     /// <summary>Runs <paramref name="test"/> with the process-wide GEMM kernel set to <paramref name="kind"/> (skipped where unsupported).</summary>
+    [Theory]
+    [InlineData(GemmKernelKind.Avx512)]
+    [InlineData(GemmKernelKind.Avx2)]
+    [InlineData(GemmKernelKind.Scalar)]
+    public void AWeightPackedOnceGivesTheProductOfPackingItEachCallBitForBit(GemmKernelKind kind)
+    {
+        WithKernel(kind, () =>
+        {
+            int seed = 400;
+            // Edge panels in N, two K blocks (K > 768), two column blocks (N > 2048), a weight with a row stride.
+            foreach (var (m, n, k) in new[] { (29, 45, 70), (40, 100, 1000), (13, 2100, 24) })
+            {
+                int ldw = k + 3, ldc = n + 1;
+                var a = TestData.Uniform(m * k, ++seed);
+                var w = TestData.Uniform(n * ldw, ++seed);
+                var bias = TestData.Uniform(n, ++seed);
+                var packed = new float[Sgemm.PackedWeightFloats(n, k)];
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using var pool = new WorkerPool(threads);
+                    var expected = new float[m * ldc];
+                    var got = new float[m * ldc];
+                    fixed (float* pa = a, pw = w, pp = packed, pe = expected, pc = got, pbias = bias)
+                    {
+                        Sgemm.Run(false, true, m, n, k, 1f, pa, k, pw, ldw, 0f, pe, ldc, pool, pbias);
+                        Sgemm.PackWeight(pw, ldw, n, k, pp);
+                        Sgemm.Run(false, true, m, n, k, 1f, pa, k, pw, ldw, 0f, pc, ldc, pool, pbias, packedB: pp);
+                    }
+                    Assert.True(expected.AsSpan().SequenceEqual(got), $"{kind} {m}x{n}x{k} threads={threads}");
+                }
+            }
+        });
+    }
+
+    [Fact]
+    public void RejectsPackedPanelsForAnUntransposedB()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Sgemm.Run(false, false, 4, 4, 4, 1f, null, 4, null, 4, 0f, null, 4, packedB: (float*)64));
+        Assert.Contains("transB = true", ex.Message);
+    }
+
     private static void WithKernel(GemmKernelKind kind, Action test)
     {
         if (!Sgemm.IsSupported(kind)) return;

@@ -46,13 +46,15 @@ public static unsafe class Sgemm
     /// C = alpha·op(A)·op(B) + beta·C (+ residual) (+ bias) on the shared pool (serial when called from inside a
     /// parallel job). <paramref name="residual"/> is [M, N] with row stride ldc and may alias nothing but itself.
     /// With <paramref name="aRows"/> (A not transposed, alpha 1), op(A) is that function of A's rows: bit for bit the
-    /// product of a transformed copy of A.
+    /// product of a transformed copy of A. With <paramref name="packedB"/> (from <see cref="PackWeight"/> of B, transB
+    /// true), the Bᵀ panels are read from there instead of being packed for this call.
     /// </summary>
     public static void Run(bool transA, bool transB, int M, int N, int K, float alpha,
         float* A, int lda, float* B, int ldb, float beta, float* C, int ldc, WorkerPool? pool = null, float* bias = null,
-        float* residual = null, RowTransform aRows = default)
+        float* residual = null, RowTransform aRows = default, float* packedB = null)
     {
         Validate(transA, transB, M, N, K, lda, ldb, ldc);
+        if (packedB != null && !transB) throw new ArgumentException("sgemm: packed weight panels stand for Bᵀ (transB = true)");
         if (residual != null && beta != 0f) throw new ArgumentException($"sgemm: a residual needs beta = 0, got {beta}");
         if (aRows.Kind != RowTransformKind.None && (transA || alpha != 1f))
             throw new ArgumentException($"sgemm: a row transform of A needs A untransposed and alpha = 1 (transA={transA}, alpha={alpha})");
@@ -61,6 +63,7 @@ public static unsafe class Sgemm
         {
             Kernel = _kernel, TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
             A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias, Residual = residual, ARows = aRows,
+            PackedB = packedB,
         };
         pool ??= WorkerPool.Shared;
         int threads = pool.Threads;
@@ -71,8 +74,9 @@ public static unsafe class Sgemm
             job.Block(0, M, 0, N);
             return;
         }
-        // Split the longer side of C, in whole micro-tiles, one contiguous range per thread.
-        job.SplitRows = (long)M * _kernel.NR >= (long)N * _kernel.MR;
+        // Split the longer side of C, in whole micro-tiles, one contiguous range per thread (rows when Bᵀ comes packed:
+        // its panels are laid out for all columns).
+        job.SplitRows = packedB != null || (long)M * _kernel.NR >= (long)N * _kernel.MR;
         int tiles = job.SplitRows ? Ceil(M, _kernel.MR) : Ceil(N, _kernel.NR);
         job.Parts = Math.Min(threads, tiles);
         pool.For(job.Parts, ref job);
@@ -89,6 +93,32 @@ public static unsafe class Sgemm
 
     private static int Ceil(int a, int b) => (a + b - 1) / b;
 
+    // K blocks of at most KcMax, of equal size rounded up to 8.
+    private static int KStep(int K) => Ceil(Ceil(K, Ceil(K, KcMax)), 8) * 8;
+
+    /// <summary>Floats <see cref="PackWeight"/> writes for a weight [N, K], slack included.</summary>
+    public static long PackedWeightFloats(int N, int K) => (long)Ceil(N, _kernel.NR) * _kernel.NR * K + PackSlack;
+
+    /// <summary>
+    /// Packs a Linear's weight W [N, K] (row stride ldw) into the Wᵀ micro-panels that <see cref="Run"/> with transB
+    /// builds for every call, for every column and K block in Run's order: a caller that multiplies many row blocks by
+    /// the same weight passes them as packedB and packs once. Valid for the micro-kernel in use when packed.
+    /// </summary>
+    public static void PackWeight(float* W, int ldw, int N, int K, float* packed)
+    {
+        int nr = _kernel.NR, kcStep = KStep(K);
+        for (int jc = 0; jc < N; jc += Nc)
+        {
+            int nc = Math.Min(Nc, N - jc);
+            for (int pc = 0; pc < K; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, K - pc);
+                Packing.PackB(true, W, ldw, pc, kc, jc, nc, nr, packed);
+                packed += (long)kc * Ceil(nc, nr) * nr;
+            }
+        }
+    }
+
     private struct Job : IParallelJob
     {
         public MicroKernel Kernel;
@@ -96,7 +126,7 @@ public static unsafe class Sgemm
         public RowTransform ARows;
         public int M, N, K, Lda, Ldb, Ldc, Parts;
         public float Alpha, Beta;
-        public float* A, B, C, Bias, Residual;
+        public float* A, B, C, Bias, Residual, PackedB;
 
         public void Execute(int begin, int end, int thread)
         {
@@ -128,15 +158,15 @@ public static unsafe class Sgemm
             }
             if (Beta != 0f && Beta != 1f) ScaleC(m0, m1, n0, n1, Beta);
 
-            int kBlocks = Ceil(K, KcMax);
-            int kcStep = Ceil(Ceil(K, kBlocks), 8) * 8;
+            int kcStep = KStep(K);
             int mc = mr * MicroTilesPerMc;
-            bool packA = Alpha != 1f, packB = TransB;
+            bool packA = Alpha != 1f, packB = TransB && PackedB == null;
             bool normRows = ARows.Kind == RowTransformKind.LayerNorm;
             long transformed = ARows.Kind == RowTransformKind.None ? 0 : (long)mc * (normRows ? K : kcStep);
             EnsureScratch(Math.Max(packA ? (long)mc * kcStep : 0, transformed), packB ? (long)kcStep * Math.Min(Nc, Ceil(n1 - n0, nr) * nr) : 0, (long)(mr + nr) * kcStep);
             float* edgeA = _edgePanels, edgeB = _edgePanels + (long)mr * kcStep;
             var tile = new MicroTile();
+            float* packedPanels = PackedB; // every (jc, pc) block in this loop's order (columns from n0 = 0)
 
             for (int jc = n0; jc < n1; jc += Nc)
             {
@@ -145,6 +175,8 @@ public static unsafe class Sgemm
                 {
                     int kc = Math.Min(kcStep, K - pc);
                     tile.Kc = kc;
+                    float* bPanels = packedPanels != null ? packedPanels : _packB;
+                    if (packedPanels != null) packedPanels += (long)kc * Ceil(nc, nr) * nr;
                     // The first K block adds the residual (or beta·C), later ones accumulate onto C; the last adds the bias.
                     float* addend = pc > 0 || Beta != 0f ? C : Residual;
                     float* bias = pc + kc >= K ? Bias : null;
@@ -166,9 +198,9 @@ public static unsafe class Sgemm
                         for (int jr = 0; jr < nc; jr += nr)
                         {
                             int nrCur = Math.Min(nr, nc - jr);
-                            if (packB)
+                            if (TransB)
                             {
-                                tile.B = _packB + (long)jr * kc;
+                                tile.B = bPanels + (long)jr * kc;
                                 tile.BKStride = nr;
                             }
                             else if (nrCur == nr)
