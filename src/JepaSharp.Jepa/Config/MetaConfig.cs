@@ -45,6 +45,8 @@ public sealed class MetaConfig : ConfigSection
     /// <summary>
     /// Each thread runs the objective on its own slice of the batch, with its own gradients summed at the end, instead
     /// of all threads sharing every op (see <c>DataParallelObjective</c>); losses and gradients differ only by rounding.
+    /// Each extra thread holds a copy of the encoder's and predictor's gradients; where those copies would pass 1 GiB
+    /// (a large model on many threads), the step stays batch-wide.
     /// </summary>
     public bool DataParallel { get; set; } = true;
 

@@ -51,9 +51,23 @@ public sealed unsafe class DataParallelObjective : IDisposable
         public double Prediction;
     }
 
-    /// <summary>Whether the batch-wide objective can be split: more than one thread, one context mask, one view, and no more threads than images.</summary>
-    public static bool Supports(WorkerPool pool, int batch, int contextMasks, RegularizerWeights regularizer)
-        => pool.Threads > 1 && batch >= pool.Threads && contextMasks == 1 && !regularizer.InvarianceActive;
+    /// <summary>The most memory the replicas' gradient buffers may take: one copy of the trained weights per extra thread.</summary>
+    public const long ReplicaBudgetBytes = 1L << 30;
+
+    /// <summary>
+    /// Whether the batch-wide objective can be split: more than one thread, no more threads than images, one context
+    /// mask, no invariance term, and the extra gradient buffers for <paramref name="trainedFloats"/> weights within
+    /// <see cref="ReplicaBudgetBytes"/> (a large model on many threads trains batch-wide instead).
+    /// </summary>
+    public static bool Supports(WorkerPool pool, int batch, int contextMasks, RegularizerWeights regularizer, long trainedFloats)
+        => pool.Threads > 1 && batch >= pool.Threads && contextMasks == 1 && !regularizer.InvarianceActive
+            && (pool.Threads - 1) * trainedFloats * sizeof(float) <= ReplicaBudgetBytes;
+
+    private static long TrainedFloats(IJepaModel model) => model.EncoderParameters.Length + model.PredictorParameters.Length;
+
+    /// <summary><see cref="Supports(WorkerPool, int, int, RegularizerWeights, long)"/> for <paramref name="model"/>'s weights.</summary>
+    public static bool Supports(WorkerPool pool, int batch, int contextMasks, RegularizerWeights regularizer, IJepaModel model)
+        => Supports(pool, batch, contextMasks, regularizer, TrainedFloats(model));
 
     public DataParallelObjective(IJepaModel model, WorkerPool? pool = null)
     {
@@ -86,7 +100,7 @@ public sealed unsafe class DataParallelObjective : IDisposable
         float targetNormEps, RegularizerWeights regularizer, int targetBlocks)
     {
         _batch = imageShape[0];
-        if (!Supports(_pool, _batch, masks.NumEnc, regularizer))
+        if (!Supports(_pool, _batch, masks.NumEnc, regularizer, _model))
             throw new InvalidOperationException($"data-parallel objective: {_pool.Threads} threads, batch {_batch}, {masks.NumEnc} context masks, views {regularizer.Views}");
         (_channels, _height, _width) = (imageShape[1], imageShape[2], imageShape[3]);
         _imageFloats = _channels * _height * _width;

@@ -59,7 +59,7 @@ public sealed class TrainingStep : IDisposable
         _imageShape = new Shape(d.ImagesPerStep, d.Channels, d.CropSize, d.CropSize);
         EncoderOptimizer = new AdamW(model.EncoderParameters);
         PredictorOptimizer = new AdamW(model.PredictorParameters);
-        if (config.Meta.DataParallel && DataParallelObjective.Supports(WorkerPool.Shared, d.ImagesPerStep, config.Mask.NumEncMasks, Regularizer))
+        if (config.Meta.DataParallel && DataParallelObjective.Supports(WorkerPool.Shared, d.ImagesPerStep, config.Mask.NumEncMasks, Regularizer, model))
             _dataParallel = new DataParallelObjective(model);
     }
 

@@ -90,13 +90,20 @@ public class DataParallelObjectiveTests
     {
         using var one = new WorkerPool(1);
         using var two = new WorkerPool(2);
+        using var many = new WorkerPool(9);
         var tokens = new RegularizerWeights(1f, 0.04f);
-        Assert.True(DataParallelObjective.Supports(two, 8, 1, tokens));
-        Assert.False(DataParallelObjective.Supports(one, 8, 1, tokens));
-        Assert.False(DataParallelObjective.Supports(two, 1, 1, tokens));
-        Assert.False(DataParallelObjective.Supports(two, 8, 2, tokens));
+        const long vitTiny = 5_700_000;
+        Assert.True(DataParallelObjective.Supports(two, 8, 1, tokens, vitTiny));
+        Assert.False(DataParallelObjective.Supports(one, 8, 1, tokens, vitTiny));
+        Assert.False(DataParallelObjective.Supports(two, 1, 1, tokens, vitTiny));
+        Assert.False(DataParallelObjective.Supports(two, 8, 2, tokens, vitTiny));
         // The invariance term pairs each image's views, which lie in different slices of a view-major batch.
-        Assert.False(DataParallelObjective.Supports(two, 8, 1, new RegularizerWeights(1f, 0.04f, Invariance: 1f, Views: 2)));
+        Assert.False(DataParallelObjective.Supports(two, 8, 1, new RegularizerWeights(1f, 0.04f, Invariance: 1f, Views: 2), vitTiny));
+        // Eight more copies of a ViT-B's gradients (86M weights, 344 MB each) would pass the budget; one fits.
+        const long vitBase = 86_000_000;
+        Assert.True(DataParallelObjective.Supports(two, 16, 1, tokens, vitBase));
+        Assert.False(DataParallelObjective.Supports(many, 16, 1, tokens, vitBase));
+        Assert.True(DataParallelObjective.Supports(many, 16, 1, tokens, vitTiny));
     }
 
     [Fact]
