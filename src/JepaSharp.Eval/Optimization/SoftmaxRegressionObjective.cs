@@ -9,17 +9,23 @@ namespace JepaSharp.Eval.Optimization;
 ///   f(W, b) = (1/N) Σᵢ −log softmax(W·xᵢ + b)[yᵢ] + (λ/2)·‖W‖²
 /// over parameters laid out as [W row-major (C × D), b (C)]. The mean (not the sum) over examples keeps λ comparable
 /// across training-set sizes; the bias is not regularised.
-/// Logits Z = X·Wᵀ + b and the weight gradient (P − Y)ᵀ·X / N run on the float SGEMM; the per-row log-sum-exp and
-/// every reduction accumulate in double, in a fixed order, so the value is deterministic for a given thread count.
+/// Each thread takes a contiguous range of examples and walks it in blocks of rows small enough to stay in cache: the
+/// logits Z = X·Wᵀ + b, the softmax and the weight gradient (P − Y)ᵀ·X / N all run on a block while it is there, so an
+/// evaluation reads the features from memory once (the features of a probe are tens to hundreds of MB, and the two
+/// products used to read them twice). The per-row log-sum-exp and every reduction accumulate in double, the threads'
+/// partial sums are added in a fixed order, so the value is deterministic for a given thread count.
 /// </summary>
 internal sealed unsafe class SoftmaxRegressionObjective : IDifferentiableFunction
 {
+    /// <summary>The most feature bytes a block holds: it stays in a core's L2 while its three passes run.</summary>
+    private const int BlockBytes = 256 * 1024;
+
     private readonly float[] _features;
     private readonly int[] _labels;
-    private readonly int _count, _dimension, _classes;
+    private readonly int _count, _dimension, _classes, _parts, _blockRows;
     private readonly double _lambda;
     private readonly WorkerPool _pool;
-    private readonly float[] _weights, _bias, _logits, _weightGradient;
+    private readonly float[] _weights, _bias, _packedWeights, _blockLogits, _partWeightGradient;
     private readonly double[] _partLoss, _partBiasGradient;
 
     public int ParameterCount => _classes * _dimension + _classes;
@@ -35,12 +41,15 @@ internal sealed unsafe class SoftmaxRegressionObjective : IDifferentiableFunctio
         _classes = train.ClassCount;
         _lambda = lambda;
         _pool = pool ?? WorkerPool.Shared;
+        _parts = Math.Min(_pool.Threads, _count);
+        _blockRows = Math.Max(1, BlockBytes / (_dimension * sizeof(float)));
         _weights = new float[_classes * _dimension];
         _bias = new float[_classes];
-        _logits = new float[(long)_count * _classes];
-        _weightGradient = new float[_classes * _dimension];
-        _partLoss = new double[_pool.Threads];
-        _partBiasGradient = new double[_pool.Threads * _classes];
+        _packedWeights = new float[Sgemm.PackedWeightFloats(_classes, _dimension)];
+        _blockLogits = new float[(long)_parts * _blockRows * _classes];
+        _partWeightGradient = new float[(long)_parts * _classes * _dimension];
+        _partLoss = new double[_parts];
+        _partBiasGradient = new double[_parts * _classes];
     }
 
     public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient)
@@ -51,45 +60,49 @@ internal sealed unsafe class SoftmaxRegressionObjective : IDifferentiableFunctio
         for (int i = 0; i < weightCount; i++) _weights[i] = (float)x[i];
         for (int c = 0; c < _classes; c++) _bias[c] = (float)x[weightCount + c];
 
-        fixed (float* features = _features, weights = _weights, bias = _bias, logits = _logits, weightGradient = _weightGradient)
+        fixed (float* features = _features, weights = _weights, packed = _packedWeights, bias = _bias, logits = _blockLogits, partWeight = _partWeightGradient)
         fixed (int* labels = _labels)
         fixed (double* partLoss = _partLoss, partBias = _partBiasGradient)
         {
-            Sgemm.Run(false, true, _count, _classes, _dimension, 1f, features, _dimension, weights, _dimension, 0f, logits, _classes, _pool, bias);
-            var job = new LossJob
+            Sgemm.PackWeight(weights, _dimension, _classes, _dimension, packed);
+            var job = new BlockJob
             {
-                Logits = logits, Labels = labels, Classes = _classes, Count = _count, Parts = _pool.Threads,
+                Features = features, Labels = labels, Weights = weights, PackedWeights = packed, Bias = bias, BlockLogits = logits, PartWeightGradient = partWeight,
+                Count = _count, Dimension = _dimension, Classes = _classes, Parts = _parts, BlockRows = _blockRows,
                 InverseCount = 1f / _count, PartLoss = partLoss, PartBiasGradient = partBias,
             };
-            _pool.For(job.Parts, ref job);
-            // The logits now hold ∂(mean loss)/∂Z = (P − Y)/N, so the weight gradient is its transpose times X.
-            Sgemm.Run(true, false, _classes, _dimension, _count, 1f, logits, _classes, features, _dimension, 0f, weightGradient, _dimension, _pool);
+            _pool.For(_parts, ref job);
         }
 
         double dataLoss = 0;
-        for (int part = 0; part < _partLoss.Length; part++) dataLoss += _partLoss[part];
+        for (int part = 0; part < _parts; part++) dataLoss += _partLoss[part];
         dataLoss /= _count;
         double penalty = 0;
         for (int i = 0; i < weightCount; i++)
         {
+            float weightGradient = _partWeightGradient[i];
+            for (int part = 1; part < _parts; part++) weightGradient += _partWeightGradient[(long)part * weightCount + i];
             penalty += x[i] * x[i];
-            gradient[i] = _weightGradient[i] + _lambda * x[i];
+            gradient[i] = weightGradient + _lambda * x[i];
         }
         for (int c = 0; c < _classes; c++)
         {
             double sum = 0;
-            for (int part = 0; part < _partLoss.Length; part++) sum += _partBiasGradient[part * _classes + c];
+            for (int part = 0; part < _parts; part++) sum += _partBiasGradient[part * _classes + c];
             gradient[weightCount + c] = sum;
         }
         return dataLoss + 0.5 * _lambda * penalty;
     }
 
-    /// <summary>Per row: loss = log Σ e^(z − max) − (z_y − max); then z ← (softmax(z) − onehot(y)) / N.</summary>
-    private struct LossJob : IParallelJob
+    /// <summary>
+    /// One part's examples, a block of rows at a time: Z = X·Wᵀ + b; per row loss = log Σ e^(z − max) − (z_y − max) and
+    /// z ← (softmax(z) − onehot(y)) / N; then the part's weight gradient += Zᵀ·X. Products called inside a job run on this thread.
+    /// </summary>
+    private struct BlockJob : IParallelJob
     {
-        public float* Logits;
+        public float* Features, Weights, PackedWeights, Bias, BlockLogits, PartWeightGradient;
         public int* Labels;
-        public int Classes, Count, Parts;
+        public int Count, Dimension, Classes, Parts, BlockRows;
         public float InverseCount;
         public double* PartLoss, PartBiasGradient;
 
@@ -98,31 +111,49 @@ internal sealed unsafe class SoftmaxRegressionObjective : IDifferentiableFunctio
             for (int part = begin; part < end; part++)
             {
                 var (first, last) = WorkerPool.Slice(Count, part, Parts);
-                double loss = 0;
+                float* z = BlockLogits + (long)part * BlockRows * Classes;
+                float* weightGradient = PartWeightGradient + (long)part * Classes * Dimension;
                 double* biasGradient = PartBiasGradient + (long)part * Classes;
                 for (int c = 0; c < Classes; c++) biasGradient[c] = 0;
-                for (int row = first; row < last; row++)
+                double loss = 0;
+                for (int row = first; row < last; row += BlockRows)
                 {
-                    float* z = Logits + (long)row * Classes;
-                    int label = Labels[row];
-                    float max = z[0];
-                    for (int c = 1; c < Classes; c++) max = Math.Max(max, z[c]);
-                    double labelLogit = (double)z[label] - max;
-                    float sum = 0;
-                    for (int c = 0; c < Classes; c++)
-                    {
-                        float e = FastMath.Exp(z[c] - max);
-                        z[c] = e;
-                        sum += e;
-                    }
-                    loss += Math.Log(sum) - labelLogit;
-                    float scale = InverseCount / sum;
-                    for (int c = 0; c < Classes; c++) z[c] *= scale;
-                    z[label] -= InverseCount;
-                    for (int c = 0; c < Classes; c++) biasGradient[c] += z[c];
+                    int rows = Math.Min(BlockRows, last - row);
+                    float* x = Features + (long)row * Dimension;
+                    Sgemm.Run(false, true, rows, Classes, Dimension, 1f, x, Dimension, Weights, Dimension, 0f, z, Classes, bias: Bias, packedB: PackedWeights);
+                    loss += SoftmaxGradientRows(z, Labels + row, rows, biasGradient);
+                    // The block's logits now hold ∂(mean loss)/∂Z = (P − Y)/N, so its share of the weight gradient is Zᵀ·X.
+                    Sgemm.Run(true, false, Classes, Dimension, rows, 1f, z, Classes, x, Dimension, row == first ? 0f : 1f, weightGradient, Dimension);
                 }
                 PartLoss[part] = loss;
             }
+        }
+
+        /// <summary>Turns each row's logits into (softmax − onehot)/N in place; returns the rows' summed loss and adds their bias gradient.</summary>
+        private readonly double SoftmaxGradientRows(float* logits, int* labels, int rows, double* biasGradient)
+        {
+            double loss = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                float* z = logits + (long)r * Classes;
+                int label = labels[r];
+                float max = z[0];
+                for (int c = 1; c < Classes; c++) max = Math.Max(max, z[c]);
+                double labelLogit = (double)z[label] - max;
+                float sum = 0;
+                for (int c = 0; c < Classes; c++)
+                {
+                    float e = FastMath.Exp(z[c] - max);
+                    z[c] = e;
+                    sum += e;
+                }
+                loss += Math.Log(sum) - labelLogit;
+                float scale = InverseCount / sum;
+                for (int c = 0; c < Classes; c++) z[c] *= scale;
+                z[label] -= InverseCount;
+                for (int c = 0; c < Classes; c++) biasGradient[c] += z[c];
+            }
+            return loss;
         }
     }
 }

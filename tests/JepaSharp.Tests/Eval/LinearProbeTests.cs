@@ -1,3 +1,4 @@
+using JepaSharp.Engine.Threading;
 using JepaSharp.Eval;
 using JepaSharp.Eval.Optimization;
 using Xunit;
@@ -103,6 +104,70 @@ public class LinearProbeTests
             double penalty = 0;
             for (int i = 0; i < classes * d; i++) penalty += theta[i] * theta[i];
             return loss / n + 0.5 * lambda * penalty;
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ObjectiveOverSeveralCachedBlocksPerThreadMatchesADoubleReference(int threads)
+    {
+        // 200 features make a block 327 rows, so each thread's range spans two or more blocks and ends in a partial one.
+        const int n = 1000, d = 200, classes = 12;
+        const double lambda = 1e-3;
+        var random = new Random(5);
+        var features = new float[n * d];
+        for (int i = 0; i < features.Length; i++) features[i] = (float)EvalTestData.Gaussian(random);
+        var labels = Enumerable.Range(0, n).Select(_ => random.Next(classes)).ToArray();
+        var set = new FeatureSet(n, d, features, labels, classes);
+        var parameters = new double[classes * d + classes];
+        for (int i = 0; i < parameters.Length; i++) parameters[i] = (float)(0.1 * EvalTestData.Gaussian(random));
+
+        using var pool = new WorkerPool(threads);
+        var objective = new SoftmaxRegressionObjective(set, lambda, pool);
+        var gradient = new double[parameters.Length];
+        double value = objective.Evaluate(parameters, gradient);
+        var again = new double[parameters.Length];
+        Assert.Equal(value, objective.Evaluate(parameters, again));
+        Assert.Equal(gradient, again);
+
+        var (referenceValue, referenceGradient) = Reference();
+        Assert.Equal(referenceValue, value, 1e-6 * referenceValue);
+        double scale = referenceGradient.Max(Math.Abs);
+        for (int i = 0; i < gradient.Length; i++)
+            Assert.True(Math.Abs(gradient[i] - referenceGradient[i]) <= 1e-5 * scale, $"∂f/∂θ[{i}]: {gradient[i]} vs {referenceGradient[i]} (largest {scale})");
+
+        (double Value, double[] Gradient) Reference()
+        {
+            var g = new double[parameters.Length];
+            double loss = 0;
+            for (int r = 0; r < n; r++)
+            {
+                var logits = new double[classes];
+                for (int c = 0; c < classes; c++)
+                {
+                    double z = parameters[classes * d + c];
+                    for (int j = 0; j < d; j++) z += parameters[c * d + j] * features[r * d + j];
+                    logits[c] = z;
+                }
+                double max = logits.Max();
+                double sum = logits.Sum(z => Math.Exp(z - max));
+                loss += max + Math.Log(sum) - logits[labels[r]];
+                for (int c = 0; c < classes; c++)
+                {
+                    double residual = (Math.Exp(logits[c] - max) / sum - (c == labels[r] ? 1 : 0)) / n;
+                    for (int j = 0; j < d; j++) g[c * d + j] += residual * features[r * d + j];
+                    g[classes * d + c] += residual;
+                }
+            }
+            double penalty = 0;
+            for (int i = 0; i < classes * d; i++)
+            {
+                penalty += parameters[i] * parameters[i];
+                g[i] += lambda * parameters[i];
+            }
+            return (loss / n + 0.5 * lambda * penalty, g);
         }
     }
 
