@@ -113,7 +113,7 @@ public class LinearProbeTests
     [InlineData(3)]
     public void ObjectiveOverSeveralCachedBlocksPerThreadMatchesADoubleReference(int threads)
     {
-        // 200 features make a block 327 rows, so each thread's range spans two or more blocks and ends in a partial one.
+        // Blocks of 64 KB are 81 rows of 200 features: each thread's range spans several blocks and ends in a partial one.
         const int n = 1000, d = 200, classes = 12;
         const double lambda = 1e-3;
         var random = new Random(5);
@@ -125,7 +125,7 @@ public class LinearProbeTests
         for (int i = 0; i < parameters.Length; i++) parameters[i] = (float)(0.1 * EvalTestData.Gaussian(random));
 
         using var pool = new WorkerPool(threads);
-        var objective = new SoftmaxRegressionObjective(set, lambda, pool);
+        var objective = new SoftmaxRegressionObjective(set, lambda, pool, blockBytes: 64 * 1024);
         var gradient = new double[parameters.Length];
         double value = objective.Evaluate(parameters, gradient);
         var again = new double[parameters.Length];
