@@ -72,7 +72,7 @@ public class LinearProbeTests
         var gradient = new double[parameters.Length];
         double value = objective.Evaluate(parameters, gradient);
 
-        Assert.Equal(ReferenceObjective(parameters), value, 1e-6);
+        Assert.Equal(DoubleReference(set, lambda, parameters).Value, value, 1e-6);
         const double h = 1e-5;
         for (int i = 0; i < parameters.Length; i++)
         {
@@ -80,30 +80,9 @@ public class LinearProbeTests
             var minus = (double[])parameters.Clone();
             plus[i] += h;
             minus[i] -= h;
-            double numeric = (ReferenceObjective(plus) - ReferenceObjective(minus)) / (2 * h);
+            double numeric = (DoubleReference(set, lambda, plus).Value - DoubleReference(set, lambda, minus).Value) / (2 * h);
             Assert.True(Math.Abs(gradient[i] - numeric) <= 1e-6 + 1e-5 * Math.Abs(numeric),
                 $"∂f/∂θ[{i}]: analytic {gradient[i]}, central difference {numeric}");
-        }
-
-        double ReferenceObjective(double[] theta)
-        {
-            double loss = 0;
-            for (int r = 0; r < n; r++)
-            {
-                var logits = new double[classes];
-                for (int c = 0; c < classes; c++)
-                {
-                    double z = theta[classes * d + c];
-                    for (int j = 0; j < d; j++) z += theta[c * d + j] * features[r * d + j];
-                    logits[c] = z;
-                }
-                double max = logits.Max();
-                double logSum = max + Math.Log(logits.Sum(z => Math.Exp(z - max)));
-                loss += logSum - logits[labels[r]];
-            }
-            double penalty = 0;
-            for (int i = 0; i < classes * d; i++) penalty += theta[i] * theta[i];
-            return loss / n + 0.5 * lambda * penalty;
         }
     }
 
@@ -132,43 +111,45 @@ public class LinearProbeTests
         Assert.Equal(value, objective.Evaluate(parameters, again));
         Assert.Equal(gradient, again);
 
-        var (referenceValue, referenceGradient) = Reference();
+        var (referenceValue, referenceGradient) = DoubleReference(set, lambda, parameters);
         Assert.Equal(referenceValue, value, 1e-6 * referenceValue);
         double scale = referenceGradient.Max(Math.Abs);
         for (int i = 0; i < gradient.Length; i++)
             Assert.True(Math.Abs(gradient[i] - referenceGradient[i]) <= 1e-5 * scale, $"∂f/∂θ[{i}]: {gradient[i]} vs {referenceGradient[i]} (largest {scale})");
+    }
 
-        (double Value, double[] Gradient) Reference()
+    /// <summary>The probe's objective and its gradient in double, example by example (θ = [W row-major, b]).</summary>
+    private static (double Value, double[] Gradient) DoubleReference(FeatureSet set, double lambda, double[] theta)
+    {
+        int n = set.Count, d = set.Dimension, classes = set.ClassCount;
+        var gradient = new double[theta.Length];
+        double loss = 0;
+        for (int r = 0; r < n; r++)
         {
-            var g = new double[parameters.Length];
-            double loss = 0;
-            for (int r = 0; r < n; r++)
+            var logits = new double[classes];
+            for (int c = 0; c < classes; c++)
             {
-                var logits = new double[classes];
-                for (int c = 0; c < classes; c++)
-                {
-                    double z = parameters[classes * d + c];
-                    for (int j = 0; j < d; j++) z += parameters[c * d + j] * features[r * d + j];
-                    logits[c] = z;
-                }
-                double max = logits.Max();
-                double sum = logits.Sum(z => Math.Exp(z - max));
-                loss += max + Math.Log(sum) - logits[labels[r]];
-                for (int c = 0; c < classes; c++)
-                {
-                    double residual = (Math.Exp(logits[c] - max) / sum - (c == labels[r] ? 1 : 0)) / n;
-                    for (int j = 0; j < d; j++) g[c * d + j] += residual * features[r * d + j];
-                    g[classes * d + c] += residual;
-                }
+                double z = theta[classes * d + c];
+                for (int j = 0; j < d; j++) z += theta[c * d + j] * set.Features[r * d + j];
+                logits[c] = z;
             }
-            double penalty = 0;
-            for (int i = 0; i < classes * d; i++)
+            double max = logits.Max();
+            double sum = logits.Sum(z => Math.Exp(z - max));
+            loss += max + Math.Log(sum) - logits[set.Labels[r]];
+            for (int c = 0; c < classes; c++)
             {
-                penalty += parameters[i] * parameters[i];
-                g[i] += lambda * parameters[i];
+                double residual = (Math.Exp(logits[c] - max) / sum - (c == set.Labels[r] ? 1 : 0)) / n;
+                for (int j = 0; j < d; j++) gradient[c * d + j] += residual * set.Features[r * d + j];
+                gradient[classes * d + c] += residual;
             }
-            return (loss / n + 0.5 * lambda * penalty, g);
         }
+        double penalty = 0;
+        for (int i = 0; i < classes * d; i++)
+        {
+            penalty += theta[i] * theta[i];
+            gradient[i] += lambda * theta[i];
+        }
+        return (loss / n + 0.5 * lambda * penalty, gradient);
     }
 
     [Fact]
