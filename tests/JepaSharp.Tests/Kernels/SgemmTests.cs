@@ -45,6 +45,8 @@ public unsafe class SgemmTests
                      {
                          (1, 1, 1, 1f, 0f), (7, 17, 5, 1f, 0f), (13, 33, 16, 1f, 1f), (37, 70, 197, 0.5f, 0f),
                          (197, 96, 385, 1f, 1f), (64, 64, 800, 1f, 0.25f), (300, 45, 33, 2f, 0f), (25, 2100, 19, 1f, 1f),
+                         // At most 16 columns (a probe's classes): the narrow tile, full and edge.
+                         (61, 10, 197, 1f, 1f), (24, 16, 800, 0.5f, 0f), (13, 3, 40, 1f, 0.25f),
                      })
             {
                 int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 5, ldc = n + 2;
@@ -81,7 +83,7 @@ public unsafe class SgemmTests
         {
             int seed = 100;
             // A skip connection: C = residual + A·Bᵀ + bias, with edge tiles and (K = 800) several K blocks.
-            foreach (var (m, n, k) in new[] { (13, 33, 16), (197, 96, 385), (50, 70, 800) })
+            foreach (var (m, n, k) in new[] { (13, 33, 16), (197, 96, 385), (50, 70, 800), (40, 10, 64) })
             {
                 int ldc = n + 3;
                 var a = TestData.Uniform(m * k, ++seed);
@@ -194,8 +196,9 @@ public unsafe class SgemmTests
         WithKernel(kind, () =>
         {
             int seed = 400;
-            // Edge panels in N, two K blocks (K > 768), two column blocks (N > 2048), a weight with a row stride.
-            foreach (var (m, n, k) in new[] { (29, 45, 70), (40, 100, 1000), (13, 2100, 24) })
+            // Edge panels in N, two K blocks (K > 768), two column blocks (N > 2048), a weight with a row stride, a weight of
+            // ten rows (the narrow tile's panels).
+            foreach (var (m, n, k) in new[] { (29, 45, 70), (40, 100, 1000), (13, 2100, 24), (50, 10, 192) })
             {
                 int ldw = k + 3, ldc = n + 1;
                 var a = TestData.Uniform(m * k, ++seed);

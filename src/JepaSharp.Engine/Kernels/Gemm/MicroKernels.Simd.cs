@@ -116,6 +116,57 @@ internal static unsafe partial class MicroKernels
         Vector512.Store(c110, c + 11 * ldc); Vector512.Store(c111, c + 11 * ldc + 16);
     }
 
+    // C[12x16] = A[12 x kc]·B[kc x 16] (+ addend) (+ bias); 12 zmm accumulators, 1 B vector, 1 broadcast. For products
+    // with at most 16 columns (a linear probe's ten classes), where the 12x32 tile would compute twice the columns needed.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel12x16(ref MicroTile t)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        int kc = t.Kc;
+        PrefetchTile(t.C, t.Ldc, 12);
+        nint r1 = t.ARowStride, r2 = 2 * r1, aStep = t.AKStride, bStep = t.BKStride;
+        float* b = t.B;
+        float* a0 = t.A, a3 = t.A + 3 * r1, a6 = t.A + 6 * r1, a9 = t.A + 9 * r1;
+        for (int k = 0; k < kc; k++)
+        {
+            Sse.Prefetch0(b + 8 * bStep);
+            Sse.Prefetch0(a0 + 8 * aStep);
+            Sse.Prefetch0(a6 + 8 * aStep);
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[r1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[r2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[0]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[r1]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[r2]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[0]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[r1]), b0, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[r2]), b0, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(a9[0]), b0, c9);
+            c10 = Vector512.FusedMultiplyAdd(Vector512.Create(a9[r1]), b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(Vector512.Create(a9[r2]), b0, c11);
+            a0 += aStep; a3 += aStep; a6 += aStep; a9 += aStep; b += bStep;
+        }
+        float* c = t.C, add = t.Addend;
+        nint ldc = t.Ldc, lda = t.AddendStride;
+        var bias = t.Bias != null ? Vector512.Load(t.Bias) : Vector512<float>.Zero;
+        StoreRow(c, add, bias, c0); StoreRow(c + ldc, add == null ? null : add + lda, bias, c1);
+        StoreRow(c + 2 * ldc, add == null ? null : add + 2 * lda, bias, c2); StoreRow(c + 3 * ldc, add == null ? null : add + 3 * lda, bias, c3);
+        StoreRow(c + 4 * ldc, add == null ? null : add + 4 * lda, bias, c4); StoreRow(c + 5 * ldc, add == null ? null : add + 5 * lda, bias, c5);
+        StoreRow(c + 6 * ldc, add == null ? null : add + 6 * lda, bias, c6); StoreRow(c + 7 * ldc, add == null ? null : add + 7 * lda, bias, c7);
+        StoreRow(c + 8 * ldc, add == null ? null : add + 8 * lda, bias, c8); StoreRow(c + 9 * ldc, add == null ? null : add + 9 * lda, bias, c9);
+        StoreRow(c + 10 * ldc, add == null ? null : add + 10 * lda, bias, c10); StoreRow(c + 11 * ldc, add == null ? null : add + 11 * lda, bias, c11);
+    }
+
+    // One row of a 16-wide tile: (accumulator + addend) + bias, the wide kernel's order of sums (bias zero when absent).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, float* add, Vector512<float> bias, Vector512<float> sum)
+    {
+        if (add != null) sum += Vector512.Load(add);
+        Vector512.Store(sum + bias, c);
+    }
+
     // C[6x16] = A[6 x kc]·B[kc x 16] (+ addend) (+ bias); 12 ymm accumulators.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(ref MicroTile t)

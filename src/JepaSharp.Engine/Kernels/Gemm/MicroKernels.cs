@@ -58,6 +58,12 @@ internal static unsafe partial class MicroKernels
         : IsSupported(GemmKernelKind.Avx2) ? GemmKernelKind.Avx2
         : GemmKernelKind.Scalar;
 
+    /// <summary>Products with at most this many columns run on <see cref="Narrow"/>'s kernel.</summary>
+    public const int NarrowColumns = 16;
+
+    /// <summary>The kernel for products of at most <see cref="NarrowColumns"/> columns: a 12 x 16 tile on AVX-512, else <paramref name="kind"/>'s own.</summary>
+    public static MicroKernel Narrow(GemmKernelKind kind) => kind == GemmKernelKind.Avx512 && IsSupported(kind) ? new MicroKernel(kind, 12, 16, &Kernel12x16) : Get(kind);
+
     public static MicroKernel Get(GemmKernelKind kind)
     {
         if (!IsSupported(kind)) throw new PlatformNotSupportedException($"GEMM kernel {kind} is not supported on this CPU");

@@ -24,13 +24,21 @@ public static unsafe class Sgemm
     private const int PackSlack = 256; // the in-register transposes store whole vectors past a panel's end
 
     private static MicroKernel _kernel = MicroKernels.Get(MicroKernels.Best);
+    private static MicroKernel _narrow = MicroKernels.Narrow(MicroKernels.Best);
 
     /// <summary>The micro-kernel in use; settable so tests and benchmarks can run every path.</summary>
     public static GemmKernelKind Kernel
     {
         get => _kernel.Kind;
-        set => _kernel = MicroKernels.Get(value);
+        set
+        {
+            _kernel = MicroKernels.Get(value);
+            _narrow = MicroKernels.Narrow(value);
+        }
     }
+
+    // A product of few columns (a probe's classes) runs on a narrower tile, so the register tile computes fewer padding columns.
+    private static MicroKernel KernelFor(int N) => N <= MicroKernels.NarrowColumns ? _narrow : _kernel;
 
     public static bool IsSupported(GemmKernelKind kind) => MicroKernels.IsSupported(kind);
 
@@ -61,7 +69,7 @@ public static unsafe class Sgemm
         if (M == 0 || N == 0) return;
         var job = new Job
         {
-            Kernel = _kernel, TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
+            Kernel = KernelFor(N), TransA = transA, TransB = transB, M = M, N = N, K = K, Alpha = alpha,
             A = A, Lda = lda, B = B, Ldb = ldb, Beta = beta, C = C, Ldc = ldc, Bias = bias, Residual = residual, ARows = aRows,
             PackedB = packedB,
         };
@@ -76,8 +84,8 @@ public static unsafe class Sgemm
         }
         // Split the longer side of C, in whole micro-tiles, one contiguous range per thread (rows when Bᵀ comes packed:
         // its panels are laid out for all columns).
-        job.SplitRows = packedB != null || (long)M * _kernel.NR >= (long)N * _kernel.MR;
-        int tiles = job.SplitRows ? Ceil(M, _kernel.MR) : Ceil(N, _kernel.NR);
+        job.SplitRows = packedB != null || (long)M * job.Kernel.NR >= (long)N * job.Kernel.MR;
+        int tiles = job.SplitRows ? Ceil(M, job.Kernel.MR) : Ceil(N, job.Kernel.NR);
         job.Parts = Math.Min(threads, tiles);
         pool.For(job.Parts, ref job);
     }
@@ -97,7 +105,7 @@ public static unsafe class Sgemm
     private static int KStep(int K) => Ceil(Ceil(K, Ceil(K, KcMax)), 8) * 8;
 
     /// <summary>Floats <see cref="PackWeight"/> writes for a weight [N, K], slack included.</summary>
-    public static long PackedWeightFloats(int N, int K) => (long)Ceil(N, _kernel.NR) * _kernel.NR * K + PackSlack;
+    public static long PackedWeightFloats(int N, int K) => (long)Ceil(N, KernelFor(N).NR) * KernelFor(N).NR * K + PackSlack;
 
     /// <summary>
     /// Packs a Linear's weight W [N, K] (row stride ldw) into the Wᵀ micro-panels that <see cref="Run"/> with transB
@@ -106,7 +114,7 @@ public static unsafe class Sgemm
     /// </summary>
     public static void PackWeight(float* W, int ldw, int N, int K, float* packed)
     {
-        int nr = _kernel.NR, kcStep = KStep(K);
+        int nr = KernelFor(N).NR, kcStep = KStep(K);
         for (int jc = 0; jc < N; jc += Nc)
         {
             int nc = Math.Min(Nc, N - jc);
