@@ -46,19 +46,7 @@ public sealed unsafe class ParameterSet : IDisposable
     /// values stay owned by <paramref name="values"/>.
     /// </summary>
     public static ParameterSet SharingValues(IEnumerable<(string Name, Tensor Tensor, bool Trainable)> parameters, ParameterSet values)
-    {
-        var set = new ParameterSet(parameters, values);
-        try
-        {
-            set.RequireSameLayout(values);
-        }
-        catch
-        {
-            set.Dispose();
-            throw;
-        }
-        return set;
-    }
+        => new(parameters, values);
 
     private ParameterSet(IEnumerable<(string Name, Tensor Tensor, bool Trainable)> parameters, ParameterSet? sharedValues)
     {
@@ -75,8 +63,8 @@ public sealed unsafe class ParameterSet : IDisposable
             _byName.Add(name, slot);
             offset += (length + AlignFloats - 1) / AlignFloats * AlignFloats;
         }
-        if (sharedValues is not null && sharedValues.Length != offset)
-            throw new ArgumentException($"parameter sets differ: {slots.Count} tensors / {offset} floats vs {sharedValues.Slots.Count} / {sharedValues.Length}");
+        // Checked before any tensor points into the shared values.
+        if (sharedValues is not null) RequireSameLayout(slots, offset, sharedValues);
         _ownsValues = sharedValues is null;
         Values = sharedValues?.Values ?? new NativeBuffer(offset);
         Grads = new NativeBuffer(slots.Any(s => s.Trainable) ? offset : 0);
@@ -104,13 +92,15 @@ public sealed unsafe class ParameterSet : IDisposable
         other.Values.AsSpan().CopyTo(Values.AsSpan());
     }
 
-    public void RequireSameLayout(ParameterSet other)
+    public void RequireSameLayout(ParameterSet other) => RequireSameLayout(Slots, Length, other);
+
+    private static void RequireSameLayout(IReadOnlyList<ParameterSlot> slots, long length, ParameterSet other)
     {
-        if (other.Slots.Count != Slots.Count || other.Length != Length)
-            throw new ArgumentException($"parameter sets differ: {Slots.Count} tensors / {Length} floats vs {other.Slots.Count} / {other.Length}");
-        for (int i = 0; i < Slots.Count; i++)
-            if (Slots[i].Name != other.Slots[i].Name || Slots[i].Tensor.Shape != other.Slots[i].Tensor.Shape)
-                throw new ArgumentException($"parameter sets differ at '{Slots[i].Name}'{Slots[i].Tensor.Shape} vs '{other.Slots[i].Name}'{other.Slots[i].Tensor.Shape}");
+        if (other.Slots.Count != slots.Count || other.Length != length)
+            throw new ArgumentException($"parameter sets differ: {slots.Count} tensors / {length} floats vs {other.Slots.Count} / {other.Length}");
+        for (int i = 0; i < slots.Count; i++)
+            if (slots[i].Name != other.Slots[i].Name || slots[i].Tensor.Shape != other.Slots[i].Tensor.Shape)
+                throw new ArgumentException($"parameter sets differ at '{slots[i].Name}'{slots[i].Tensor.Shape} vs '{other.Slots[i].Name}'{other.Slots[i].Tensor.Shape}");
     }
 
     public void Dispose()
