@@ -151,19 +151,17 @@ internal static unsafe partial class MicroKernels
         float* c = t.C, add = t.Addend;
         nint ldc = t.Ldc, lda = t.AddendStride;
         var bias = t.Bias != null ? Vector512.Load(t.Bias) : Vector512<float>.Zero;
-        StoreRow(c, add, bias, c0); StoreRow(c + ldc, add == null ? null : add + lda, bias, c1);
-        StoreRow(c + 2 * ldc, add == null ? null : add + 2 * lda, bias, c2); StoreRow(c + 3 * ldc, add == null ? null : add + 3 * lda, bias, c3);
-        StoreRow(c + 4 * ldc, add == null ? null : add + 4 * lda, bias, c4); StoreRow(c + 5 * ldc, add == null ? null : add + 5 * lda, bias, c5);
-        StoreRow(c + 6 * ldc, add == null ? null : add + 6 * lda, bias, c6); StoreRow(c + 7 * ldc, add == null ? null : add + 7 * lda, bias, c7);
-        StoreRow(c + 8 * ldc, add == null ? null : add + 8 * lda, bias, c8); StoreRow(c + 9 * ldc, add == null ? null : add + 9 * lda, bias, c9);
-        StoreRow(c + 10 * ldc, add == null ? null : add + 10 * lda, bias, c10); StoreRow(c + 11 * ldc, add == null ? null : add + 11 * lda, bias, c11);
+        StoreRow(c, add, 0, bias, c0); StoreRow(c + ldc, add, lda, bias, c1); StoreRow(c + 2 * ldc, add, 2 * lda, bias, c2);
+        StoreRow(c + 3 * ldc, add, 3 * lda, bias, c3); StoreRow(c + 4 * ldc, add, 4 * lda, bias, c4); StoreRow(c + 5 * ldc, add, 5 * lda, bias, c5);
+        StoreRow(c + 6 * ldc, add, 6 * lda, bias, c6); StoreRow(c + 7 * ldc, add, 7 * lda, bias, c7); StoreRow(c + 8 * ldc, add, 8 * lda, bias, c8);
+        StoreRow(c + 9 * ldc, add, 9 * lda, bias, c9); StoreRow(c + 10 * ldc, add, 10 * lda, bias, c10); StoreRow(c + 11 * ldc, add, 11 * lda, bias, c11);
     }
 
-    // One row of a 16-wide tile: (accumulator + addend) + bias, the wide kernel's order of sums (bias zero when absent).
+    // One row of a 16-wide tile: (accumulator + addend row) + bias, the wide kernel's order of sums (bias zero when absent).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* c, float* add, Vector512<float> bias, Vector512<float> sum)
+    private static void StoreRow(float* c, float* add, nint addOffset, Vector512<float> bias, Vector512<float> sum)
     {
-        if (add != null) sum += Vector512.Load(add);
+        if (add != null) sum += Vector512.Load(add + addOffset);
         Vector512.Store(sum + bias, c);
     }
 
