@@ -23,6 +23,16 @@ internal sealed class ConfigValidator
         return validator._problems;
     }
 
+    /// <summary>Settings a config asks for explicitly that JepaSharp accepts but does not carry out, one message each.</summary>
+    public static IReadOnlyList<string> FindNotices(TrainConfig config)
+    {
+        var notices = new List<string>();
+        if (config.Meta.UseBfloat16 && config.IsSet("meta.use_bfloat16"))
+            notices.Add($"{config.Locate("meta.use_bfloat16")}: meta.use_bfloat16 is true, but JepaSharp trains in fp32 " +
+                        "(the official bf16 autocast rounds each product's inputs to bf16; set it false to silence this)");
+        return notices;
+    }
+
     private void CheckData()
     {
         var data = _config.Data;
@@ -86,6 +96,8 @@ internal sealed class ConfigValidator
         if (meta.EncEmbedDim is { } embed) AtLeast("meta.enc_embed_dim", embed, 1);
         if (meta.EncDepth is { } depth) AtLeast("meta.enc_depth", depth, 1);
         if (meta.EncHeads is { } heads) AtLeast("meta.enc_heads", heads, 1);
+        Require(!meta.LoadCheckpoint, "meta.load_checkpoint",
+            "must be false: continue a run with `jepa train --resume --out DIR`, or start from saved weights (official .pth files included) with `--init FILE`");
         AtLeast("meta.pred_depth", meta.PredDepth, 1);
         AtLeast("meta.pred_emb_dim", meta.PredEmbDim, 1);
         if (meta.PredNumHeads is { } predictorHeads) AtLeast("meta.pred_num_heads", predictorHeads, 1);

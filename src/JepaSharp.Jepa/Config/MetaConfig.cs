@@ -6,7 +6,10 @@ public sealed class MetaConfig : ConfigSection
     /// <summary>Official data-staging flag; kept so official configs load.</summary>
     public bool CopyData { get; set; }
 
-    /// <summary>Resume from <see cref="ReadCheckpoint"/> (or the run's latest checkpoint when that is null).</summary>
+    /// <summary>
+    /// Official resume flag. Must stay false: a run continues with <c>jepa train --resume</c> (the official
+    /// load_checkpoint with read_checkpoint null) and starts from saved weights with <c>--init</c>; validation says so.
+    /// </summary>
     public bool LoadCheckpoint { get; set; }
 
     /// <summary>Encoder size name, <c>vit_tiny</c> … <c>vit_giant</c> (see <see cref="ModelSizes"/>).</summary>
@@ -15,10 +18,10 @@ public sealed class MetaConfig : ConfigSection
     public int PredDepth { get; set; } = 12;
     public int PredEmbDim { get; set; } = 384;
 
-    /// <summary>Checkpoint file name, relative to <c>logging.folder</c> as in the official code.</summary>
+    /// <summary>Official checkpoint file name (read only when <see cref="LoadCheckpoint"/> is true, which JepaSharp refuses).</summary>
     public string? ReadCheckpoint { get; set; }
 
-    /// <summary>Official mixed-precision flag; kept so official configs load.</summary>
+    /// <summary>Official mixed-precision flag; kept so official configs load. JepaSharp trains in fp32 and warns when a config sets it true.</summary>
     public bool UseBfloat16 { get; set; } = true;
 
     // JepaSharp keys (not in the official schema). The enc_* keys override single

@@ -34,10 +34,16 @@ public sealed class TrainConfig
     /// <summary>The file (or built-in name) this config came from, as used in messages.</summary>
     public string SourceName { get; }
 
-    /// <summary>Non-fatal findings of loading, e.g. unknown keys kept inside a known section.</summary>
-    public IReadOnlyList<string> Warnings => _warnings;
+    /// <summary>
+    /// Non-fatal findings: unknown keys kept inside a known section (from loading), and settings the config asks for
+    /// that JepaSharp does not carry out (from the current values, overrides included).
+    /// </summary>
+    public IReadOnlyList<string> Warnings => [.. _warnings, .. ConfigValidator.FindNotices(this)];
 
     internal void RecordLine(string dottedKey, long line) => _keyLines[dottedKey] = line;
+
+    /// <summary>Whether the file or a command-line override gave <paramref name="dottedKey"/> a value (else it holds its default).</summary>
+    internal bool IsSet(string dottedKey) => _keyLines.ContainsKey(dottedKey) || _overriddenKeys.Contains(dottedKey);
 
     internal void AddWarning(string warning) => _warnings.Add(warning);
 

@@ -70,7 +70,9 @@ public class OfficialConfigTests
         var config = ConfigTestSupport.Parse(InOneKVitH14, "in1k_vith14_ep300.yaml");
 
         config.Validate();
-        Assert.Empty(config.Warnings);
+        // Its one setting JepaSharp does not carry out is said, with its line.
+        var notice = Assert.Single(config.Warnings);
+        Assert.StartsWith("in1k_vith14_ep300.yaml:40: meta.use_bfloat16 is true, but JepaSharp trains in fp32", notice);
         Assert.Equal(128, config.Data.BatchSize);
         Assert.Equal(new ValueRange(0.3, 1.0), config.Data.CropScale);
         Assert.Equal(224, config.Data.CropSize);
@@ -120,7 +122,7 @@ public class OfficialConfigTests
         config.Validate();
         Assert.Equal("ijepa-runs", ((YamlScalarNode)config.Logging.ExtraKeys["wandb_project"]).Value);
         Assert.IsType<YamlSequenceNode>(config.Optimization.ExtraKeys["grad_accum"]);
-        Assert.Equal(2, config.Warnings.Count);
+        Assert.Equal(3, config.Warnings.Count); // the two keys and use_bfloat16 (see the test above)
         Assert.Contains(config.Warnings, w => w.StartsWith("fork.yaml:18: logging.wandb_project", StringComparison.Ordinal));
         Assert.Contains(config.Warnings, w => w.Contains("optimization.grad_accum"));
     }

@@ -52,6 +52,30 @@ public class ValidationTests
     }
 
     [Fact]
+    public void LoadCheckpointPointsToResumeAndInit()
+    {
+        string message = ConfigTestSupport.ValidationMessage(WithSection("meta:\n  load_checkpoint: true\n"), "load.yaml");
+
+        Assert.StartsWith($"load.yaml:{ConfigTestSupport.ValidBaseLines + 2}: meta.load_checkpoint must be false: continue a run with `jepa train --resume", message);
+        Assert.Contains("--init FILE", message);
+    }
+
+    [Fact]
+    public void Bfloat16IsNamedOnlyWhenTheConfigAsksForIt()
+    {
+        var omitted = ConfigTestSupport.Parse(ConfigTestSupport.ValidBase, "plain.yaml");
+        var inFile = ConfigTestSupport.Parse(WithSection("meta:\n  use_bfloat16: true\n"), "bf16.yaml");
+        var overridden = ConfigTestSupport.Parse(WithSection("meta:\n  use_bfloat16: false\n"), "override.yaml");
+        overridden.ApplyOverrides([("meta.use_bfloat16", "true")]);
+
+        Assert.True(omitted.Meta.UseBfloat16); // the official default, not asked for by the file
+        Assert.Empty(omitted.Warnings);
+        Assert.Equal($"bf16.yaml:{ConfigTestSupport.ValidBaseLines + 2}: meta.use_bfloat16 is true, but JepaSharp trains in fp32 " +
+                     "(the official bf16 autocast rounds each product's inputs to bf16; set it false to silence this)", Assert.Single(inFile.Warnings));
+        Assert.StartsWith("override.yaml (overridden by --meta.use_bfloat16): meta.use_bfloat16 is true", Assert.Single(overridden.Warnings));
+    }
+
+    [Fact]
     public void DefaultValueIsBlamedOnTheFileWithoutALine()
     {
         // final_lr keeps its default 1e-6, which exceeds the lr set in the file.
