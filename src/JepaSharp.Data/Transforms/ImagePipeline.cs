@@ -2,8 +2,9 @@ namespace JepaSharp.Data.Transforms;
 
 /// <summary>
 /// What happens to one image between its bytes and the model: an optional crop (random-resized or
-/// center), a bilinear resize to the output size, an optional horizontal flip, then ToFloat and
-/// Normalize into planar floats (CHW). Immutable and shareable between threads;
+/// center), a bilinear resize to the output size, an optional horizontal flip, then ToFloat, the
+/// official colour distortion and blur when asked for, and Normalize into planar floats (CHW), in the
+/// official order. Immutable and shareable between threads;
 /// <see cref="Bind"/> prepares it for one input shape.
 /// </summary>
 public sealed class ImagePipeline
@@ -21,9 +22,16 @@ public sealed class ImagePipeline
 
     public double FlipProbability { get; }
 
+    /// <summary>The official colour jitter and random grayscale (training only); null for none.</summary>
+    public ColorDistortion? ColorDistortion { get; }
+
+    /// <summary>The official random Gaussian blur (training only); null for none.</summary>
+    public GaussianBlur? Blur { get; }
+
     public Normalization Normalization { get; }
 
-    private ImagePipeline(int? outputSize, RandomResizedCrop? randomCrop, double centerCropFraction, double flipProbability, Normalization normalization)
+    private ImagePipeline(int? outputSize, RandomResizedCrop? randomCrop, double centerCropFraction, double flipProbability, Normalization normalization,
+        ColorDistortion? colorDistortion = null, GaussianBlur? blur = null)
     {
         if (outputSize is { } size && (size <= 0 || size > MaxOutputSide))
             throw new ArgumentException($"output size must be between 1 and {MaxOutputSide}, got {size}");
@@ -36,14 +44,20 @@ public sealed class ImagePipeline
         CenterCropFraction = centerCropFraction;
         FlipProbability = flipProbability;
         Normalization = normalization ?? throw new ArgumentNullException(nameof(normalization));
+        ColorDistortion = colorDistortion;
+        Blur = blur;
     }
 
     /// <summary>ToFloat + Normalize at the input size.</summary>
     public static ImagePipeline NormalizeOnly(Normalization normalization) => new(null, null, 1.0, 0, normalization);
 
-    /// <summary>The I-JEPA training view: RandomResizedCrop (default scale 0.3–1.0), optional flip, Normalize.</summary>
-    public static ImagePipeline Train(int size, Normalization normalization, RandomResizedCrop? crop = null, double flipProbability = 0)
-        => new(size, crop ?? new RandomResizedCrop(), 1.0, flipProbability, normalization);
+    /// <summary>
+    /// The I-JEPA training view (official <c>make_transforms</c>): RandomResizedCrop (default scale 0.3–1.0), optional
+    /// flip, optional colour distortion, optional blur, Normalize.
+    /// </summary>
+    public static ImagePipeline Train(int size, Normalization normalization, RandomResizedCrop? crop = null, double flipProbability = 0,
+        ColorDistortion? colorDistortion = null, GaussianBlur? blur = null)
+        => new(size, crop ?? new RandomResizedCrop(), 1.0, flipProbability, normalization, colorDistortion, blur);
 
     /// <summary>
     /// The evaluation view: a centred square of <paramref name="centerCropFraction"/> of the shorter
@@ -60,7 +74,9 @@ public sealed class ImagePipeline
             ? $"RandomResizedCrop({OutputSize}, scale ({crop.MinScale}, {crop.MaxScale}), ratio ({crop.MinRatio:G4}, {crop.MaxRatio:G4}))"
             : OutputSize is { } size ? $"CenterCrop({CenterCropFraction:G4} of shorter side) → {size}×{size}" : "input size";
         string flip = FlipProbability > 0 ? $", flip p={FlipProbability}" : "";
-        return $"{geometry}{flip}, normalize {Normalization}";
+        string color = ColorDistortion is { } distortion ? $", colour jitter s={distortion.Strength} p={ColorDistortion.JitterProbability}, grayscale p={ColorDistortion.GrayscaleProbability}" : "";
+        string blur = Blur is null ? "" : $", Gaussian blur σ {GaussianBlur.MinSigma}–{GaussianBlur.MaxSigma} p={GaussianBlur.Probability}";
+        return $"{geometry}{flip}{color}{blur}, normalize {Normalization}";
     }
 }
 
@@ -71,6 +87,8 @@ public sealed class ImageTransform
     private readonly float[] _scale;
     private readonly float[] _offset;
     private readonly float[] _lookup;
+    private readonly float[] _unitScale;
+    private readonly float[] _zeroOffset;
     private readonly CropRect _centerCrop;
 
     public int InputChannels { get; }
@@ -94,6 +112,8 @@ public sealed class ImageTransform
         _scale = new float[channels];
         _offset = new float[channels];
         _lookup = new float[channels * 256];
+        _unitScale = Enumerable.Repeat(1f / 255f, channels).ToArray();
+        _zeroOffset = new float[channels];
         for (int c = 0; c < channels; c++)
         {
             (_scale[c], _offset[c]) = pipeline.Normalization.Affine(c);
@@ -107,7 +127,7 @@ public sealed class ImageTransform
 
     /// <summary>
     /// Transforms one HWC byte image into CHW floats. Random choices come from
-    /// <paramref name="random"/> (draw order: crop window, then flip).
+    /// <paramref name="random"/> (draw order: crop window, flip, colour distortion, blur).
     /// </summary>
     public void Apply(ReadOnlySpan<byte> hwc, Span<float> chw, ref SampleRandom random)
     {
@@ -117,10 +137,30 @@ public sealed class ImageTransform
 
         var crop = _pipeline.RandomCrop?.Sample(InputHeight, InputWidth, ref random) ?? _centerCrop;
         bool flip = _pipeline.FlipProbability > 0 && random.NextDouble() < _pipeline.FlipProbability;
-        if (crop == CropRect.Full(InputHeight, InputWidth) && OutputHeight == InputHeight && OutputWidth == InputWidth)
+        if (_pipeline.ColorDistortion is not null || _pipeline.Blur is not null)
+        {
+            // The distortions work on [0, 1] values, between ToTensor and Normalize.
+            var image = chw[..OutputFloats];
+            Resize.CropToChw(hwc, InputHeight, InputWidth, InputChannels, crop, image, OutputHeight, OutputWidth, flip, _unitScale, _zeroOffset);
+            _pipeline.ColorDistortion?.Apply(image, InputChannels, OutputHeight, OutputWidth, ref random);
+            _pipeline.Blur?.Apply(image, InputChannels, OutputHeight, OutputWidth, ref random);
+            Normalize(image);
+        }
+        else if (crop == CropRect.Full(InputHeight, InputWidth) && OutputHeight == InputHeight && OutputWidth == InputWidth)
             LookupCopy(hwc, chw, flip);
         else
             Resize.CropToChw(hwc, InputHeight, InputWidth, InputChannels, crop, chw, OutputHeight, OutputWidth, flip, _scale, _offset);
+    }
+
+    /// <summary>torchvision's Normalize, (x − mean) / std per channel, in place over [0, 1] values.</summary>
+    private void Normalize(Span<float> image)
+    {
+        int plane = OutputHeight * OutputWidth;
+        for (int c = 0; c < InputChannels; c++)
+        {
+            var (mean, std) = _pipeline.Normalization.Channel(c);
+            foreach (ref float x in image.Slice(c * plane, plane)) x = (x - mean) / std;
+        }
     }
 
     /// <summary>No geometry: each byte maps through a 256-entry table per channel.</summary>

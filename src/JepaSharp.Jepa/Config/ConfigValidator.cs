@@ -1,3 +1,4 @@
+using JepaSharp.Data.Transforms;
 using JepaSharp.Jepa.Masks;
 namespace JepaSharp.Jepa.Config;
 
@@ -41,6 +42,9 @@ internal sealed class ConfigValidator
         AtLeast("data.views", data.Views, 1);
         Fraction("data.crop_scale", data.CropScale);
         Require(data.ColorJitterStrength >= 0, "data.color_jitter_strength", "must be >= 0");
+        if (data.UseColorDistortion)
+            Require(data.ColorJitterStrength <= ColorDistortion.MaxStrength, "data.color_jitter_strength",
+                $"must be <= {ColorDistortion.MaxStrength} with data.use_color_distortion (the hue range 0.2·s may not pass 0.5)");
         AtLeast("data.num_workers", data.NumWorkers, 0);
         AtLeast("data.channels", data.Channels, 1);
         int? datasetChannels = data.Dataset switch

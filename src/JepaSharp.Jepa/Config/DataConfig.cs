@@ -13,8 +13,14 @@ public sealed class DataConfig : ConfigSection
     public ValueRange CropScale { get; set; } = new(0.3, 1.0);
 
     public bool UseHorizontalFlip { get; set; }
+
+    /// <summary>The official colour jitter (probability 0.8) and random grayscale (0.2), see <see cref="JepaSharp.Data.Transforms.ColorDistortion"/>.</summary>
     public bool UseColorDistortion { get; set; }
+
+    /// <summary>The official random Gaussian blur (probability 0.5, σ 0.1–2 pixels), see <see cref="JepaSharp.Data.Transforms.GaussianBlur"/>.</summary>
     public bool UseGaussianBlur { get; set; }
+
+    /// <summary>s of the colour jitter: brightness, contrast and saturation factors in [1 − 0.8s, 1 + 0.8s], hue shift within ±0.2s.</summary>
     public double ColorJitterStrength { get; set; }
 
     /// <summary>Dataset directory; null lets the reader use its standard location (built-in datasets only).</summary>

@@ -170,7 +170,8 @@ public sealed class Trainer : IDisposable
         var d = _config.Data;
         var normalization = new Normalization(d.NormalizeMean.Select(v => (float)v).ToArray(), d.NormalizeStd.Select(v => (float)v).ToArray());
         var crop = new RandomResizedCrop(d.CropScale.Min, d.CropScale.Max);
-        var pipeline = ImagePipeline.Train(d.CropSize, normalization, crop, d.UseHorizontalFlip ? 0.5 : 0);
+        var pipeline = ImagePipeline.Train(d.CropSize, normalization, crop, d.UseHorizontalFlip ? 0.5 : 0,
+            d.UseColorDistortion ? new ColorDistortion(d.ColorJitterStrength) : null, d.UseGaussianBlur ? new GaussianBlur() : null);
         using var loader = new BatchLoader(_dataset, pipeline, new BatchLoaderOptions
         {
             BatchSize = d.BatchSize,

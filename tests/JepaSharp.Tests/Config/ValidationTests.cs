@@ -52,6 +52,17 @@ public class ValidationTests
     }
 
     [Fact]
+    public void ColourJitterStrengthIsCappedWhereTheHueRangeEnds()
+    {
+        string yaml = ConfigTestSupport.ValidBase.Replace("crop_size: 28", "crop_size: 28\n  use_color_distortion: true\n  color_jitter_strength: 3.0");
+
+        string message = ConfigTestSupport.ValidationMessage(yaml, "jitter.yaml");
+
+        Assert.Equal("jitter.yaml:8: data.color_jitter_strength must be <= 2.5 with data.use_color_distortion (the hue range 0.2·s may not pass 0.5) (got 3.0)", message);
+        ConfigTestSupport.Parse(yaml.Replace("use_color_distortion: true", "use_color_distortion: false")).Validate();
+    }
+
+    [Fact]
     public void LoadCheckpointPointsToResumeAndInit()
     {
         string message = ConfigTestSupport.ValidationMessage(WithSection("meta:\n  load_checkpoint: true\n"), "load.yaml");
