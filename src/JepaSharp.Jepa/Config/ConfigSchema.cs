@@ -73,6 +73,7 @@ internal static class ConfigSchema
         Key("meta", "init", ValueKinds.Choice(("faithful", InitScheme.Faithful), ("rescaled", InitScheme.Rescaled)),
             c => c.Meta.Init, (c, v) => c.Meta.Init = v),
         Key("meta", "recompute_qkv", ValueKinds.Bool, c => c.Meta.RecomputeQkv, (c, v) => c.Meta.RecomputeQkv = v),
+        Key("meta", "recompute_qkv_blocks", ValueKinds.OptionalInt, c => c.Meta.RecomputeQkvBlocks, (c, v) => c.Meta.RecomputeQkvBlocks = v),
         Key("meta", "data_parallel", ValueKinds.Bool, c => c.Meta.DataParallel, (c, v) => c.Meta.DataParallel = v),
 
         // optimization: official keys, alphabetical as in the official dump.

@@ -110,6 +110,12 @@ internal sealed class ConfigValidator
         if (encoder.Depth >= 1)
             Require(_config.Optimization.TargetBlocks <= encoder.Depth, "optimization.target_blocks",
                 $"cannot exceed the encoder's {encoder.Depth} blocks");
+        if (meta.RecomputeQkvBlocks is { } recomputed)
+        {
+            Require(meta.RecomputeQkv, "meta.recompute_qkv_blocks", "needs meta.recompute_qkv: true (it says how many encoder blocks recompute)");
+            AtLeast("meta.recompute_qkv_blocks", recomputed, 0);
+            if (encoder.Depth >= 1) Require(recomputed <= encoder.Depth, "meta.recompute_qkv_blocks", $"cannot exceed the encoder's {encoder.Depth} blocks");
+        }
         if (encoder.EmbedDim >= 1 && encoder.NumHeads >= 1)
             Require(encoder.EmbedDim % encoder.NumHeads == 0, meta.EncHeads is null ? "meta.enc_embed_dim" : "meta.enc_heads",
                 $"encoder width {encoder.EmbedDim} must be divisible by its {encoder.NumHeads} heads");

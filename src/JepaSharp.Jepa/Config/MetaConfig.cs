@@ -46,6 +46,13 @@ public sealed class MetaConfig : ConfigSection
     public bool RecomputeQkv { get; set; }
 
     /// <summary>
+    /// With <see cref="RecomputeQkv"/>: how many of the encoder's blocks, the first ones, recompute qkv; the rest keep it.
+    /// Null: all of them. The predictor's blocks always recompute: at its narrower width a recomputed qkv product costs
+    /// half as many FLOPs per float of memory saved as the encoder's. A dial between the two settings of recompute_qkv.
+    /// </summary>
+    public int? RecomputeQkvBlocks { get; set; }
+
+    /// <summary>
     /// Each thread runs the objective on its own slice of the batch, with its own gradients summed at the end, instead
     /// of all threads sharing every op (see <c>DataParallelObjective</c>); losses and gradients differ only by rounding.
     /// Each extra thread holds a copy of the encoder's and predictor's gradients; where those copies would pass 1 GiB

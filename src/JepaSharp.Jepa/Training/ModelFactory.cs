@@ -28,6 +28,8 @@ public static class ModelFactory
         }
         foreach (var block in model.Encoder.Blocks.Concat(model.Predictor.Blocks).Concat(model.TargetEncoder.Blocks))
             block.RecomputeQkv = config.Meta.RecomputeQkv;
+        for (int i = config.Meta.RecomputeQkvBlocks ?? model.Encoder.Blocks.Count; i < model.Encoder.Blocks.Count; i++)
+            model.Encoder.Blocks[i].RecomputeQkv = false;
         return model;
     }
 

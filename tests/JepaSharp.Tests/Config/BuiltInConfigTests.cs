@@ -64,10 +64,12 @@ public class BuiltInConfigTests
         Assert.Equal(new VitSize(96, 3, 3, 4.0), small.Meta.ResolvePredictor());
         // The 12-block tiny trades a qkv product for memory; the results are the same either way.
         Assert.True(tiny.Meta.RecomputeQkv);
+        Assert.Equal(6, tiny.Meta.RecomputeQkvBlocks);
         Assert.False(small.Meta.RecomputeQkv);
         small.Meta.EncDepth = tiny.Meta.EncDepth;
         small.Meta.PredDepth = tiny.Meta.PredDepth;
         small.Meta.RecomputeQkv = tiny.Meta.RecomputeQkv;
+        small.Meta.RecomputeQkvBlocks = tiny.Meta.RecomputeQkvBlocks;
         small.Logging.Folder = tiny.Logging.Folder;
         Assert.Equal(ConfigTestSupport.Body(tiny), ConfigTestSupport.Body(small));
     }

@@ -63,6 +63,18 @@ public class ValidationTests
     }
 
     [Fact]
+    public void RecomputedEncoderBlocksNeedRecomputeAndFitTheEncoder()
+    {
+        string without = ConfigTestSupport.ValidationMessage(WithSection("meta:\n  model_name: vit_tiny\n  recompute_qkv_blocks: 6\n"), "blocks.yaml");
+        string tooMany = ConfigTestSupport.ValidationMessage(
+            WithSection("meta:\n  model_name: vit_tiny\n  recompute_qkv: true\n  recompute_qkv_blocks: 13\n"), "blocks.yaml");
+
+        Assert.Equal($"blocks.yaml:{ConfigTestSupport.ValidBaseLines + 3}: meta.recompute_qkv_blocks needs meta.recompute_qkv: true (it says how many encoder blocks recompute) (got 6)", without);
+        Assert.Equal($"blocks.yaml:{ConfigTestSupport.ValidBaseLines + 4}: meta.recompute_qkv_blocks cannot exceed the encoder's 12 blocks (got 13)", tooMany);
+        ConfigTestSupport.Parse(WithSection("meta:\n  model_name: vit_tiny\n  recompute_qkv: true\n  recompute_qkv_blocks: 0\n")).Validate();
+    }
+
+    [Fact]
     public void LoadCheckpointPointsToResumeAndInit()
     {
         string message = ConfigTestSupport.ValidationMessage(WithSection("meta:\n  load_checkpoint: true\n"), "load.yaml");

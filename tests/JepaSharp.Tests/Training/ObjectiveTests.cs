@@ -106,10 +106,11 @@ public class ObjectiveTests
     [Fact]
     public void RecomputingQkvTrainsTheSameWeightsInLessMemory()
     {
-        (double[] Losses, float[] Weights, long Peak) Train(bool recompute)
+        (double[] Losses, float[] Weights, long Peak) Train(bool recompute, string encoderBlocks = "null")
         {
             var config = TrainerTests.SmallConfig();
-            config.ApplyOverrides([("data.batch_size", "8"), ("meta.recompute_qkv", recompute ? "true" : "false")]);
+            config.ApplyOverrides([("data.batch_size", "8"), ("meta.recompute_qkv", recompute ? "true" : "false"), ("meta.recompute_qkv_blocks", encoderBlocks)]);
+            config.Validate();
             using var model = ModelFactory.CreateModel(config);
             using var step = new TrainingStep(config, model, new JepaSharp.Jepa.Schedules.TrainingSchedule(config, iterationsPerEpoch: 10));
             var masks = ModelFactory.CreateMasks(config);
@@ -124,9 +125,13 @@ public class ObjectiveTests
         }
         var kept = Train(recompute: false);
         var recomputed = Train(recompute: true);
+        var partly = Train(recompute: true, encoderBlocks: "1"); // the predictor and the encoder's first block
         Assert.Equal(kept.Losses, recomputed.Losses);
         Assert.Equal(kept.Weights, recomputed.Weights);
+        Assert.Equal(kept.Losses, partly.Losses);
+        Assert.Equal(kept.Weights, partly.Weights);
         Assert.True(recomputed.Peak < 0.95 * kept.Peak, $"peak activation memory {recomputed.Peak} bytes with recompute_qkv vs {kept.Peak} without");
+        Assert.True(recomputed.Peak < partly.Peak && partly.Peak < kept.Peak, $"peak activation memory: all {recomputed.Peak}, partly {partly.Peak}, none {kept.Peak}");
     }
 
     [Fact]
