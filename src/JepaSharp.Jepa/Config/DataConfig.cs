@@ -29,7 +29,15 @@ public sealed class DataConfig : ConfigSection
     /// <summary>Sub-folder of <see cref="RootPath"/> holding the class folders (<see cref="DatasetKind.Folder"/> only).</summary>
     public string? ImageFolder { get; set; }
 
+    /// <summary>Official loader workers: background threads decoding and augmenting batches (see <see cref="LoaderWorkers"/>).</summary>
     public int NumWorkers { get; set; } = 10;
+
+    /// <summary>
+    /// The loader's background threads: <see cref="NumWorkers"/>, but at least one (JepaSharp always builds batches off the
+    /// training thread; the official 0 means "in the main process") and at most the processor count (more would only
+    /// take cores from the model). Batch contents do not depend on it.
+    /// </summary>
+    public int LoaderWorkers => Math.Clamp(NumWorkers, 1, Environment.ProcessorCount);
 
     /// <summary>Official GPU setting; kept so official configs load, meaningless on a CPU.</summary>
     public bool PinMem { get; set; } = true;

@@ -177,6 +177,7 @@ public sealed class Trainer : IDisposable
             BatchSize = d.BatchSize,
             Views = d.Views,
             Seed = _config.Meta.Seed,
+            Workers = d.LoaderWorkers,
             Start = new LoaderPosition(_loaderEpoch, _loaderBatch),
         });
         int checkpointEvery = _options.CheckpointEvery ?? _config.Logging.CheckpointEvery ?? _schedule.IterationsPerEpoch;

@@ -74,6 +74,18 @@ public class ValidationTests
         ConfigTestSupport.Parse(WithSection("meta:\n  model_name: vit_tiny\n  recompute_qkv: true\n  recompute_qkv_blocks: 0\n")).Validate();
     }
 
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
+    [InlineData(1000, -1)]
+    public void LoaderWorkersAreAtLeastOneAndAtMostTheProcessors(int numWorkers, int expected)
+    {
+        var config = ConfigTestSupport.Parse(ConfigTestSupport.ValidBase);
+        config.Data.NumWorkers = numWorkers;
+
+        Assert.Equal(expected < 0 ? Environment.ProcessorCount : expected, config.Data.LoaderWorkers);
+    }
+
     [Fact]
     public void LoadCheckpointPointsToResumeAndInit()
     {
