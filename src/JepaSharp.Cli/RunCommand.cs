@@ -15,7 +15,7 @@ public static class RunCommand
     public static Command Create()
     {
         var config = new Option<string>("--config") { DefaultValueFactory = _ => "fmnist-small", Description = "Built-in config or YAML file." };
-        var outDir = new Option<string>("--out") { DefaultValueFactory = _ => "runs/fmnist-small", Description = "Run directory." };
+        var outDir = new Option<string?>("--out") { Description = "Run directory (default: the config's logging.folder)." };
         var maxMinutes = new Option<double?>("--max-minutes") { DefaultValueFactory = _ => 28, Description = "Training time limit (the evaluation runs after it)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out." };
         var cmd = new Command("run", "The whole job: pretrain I-JEPA, evaluate the checkpoint against raw pixels and random init, write report.html. Accepts --section.key value overrides.")
@@ -28,7 +28,7 @@ public static class RunCommand
             var cfg = ConfigLoader.Load(parse.GetValue(config)!);
             cfg.ApplyOverrides(TrainCommand.Overrides(parse.UnmatchedTokens));
             foreach (var warning in cfg.Warnings) Console.Error.WriteLine($"warning: {warning}");
-            string dir = parse.GetValue(outDir)!;
+            string dir = parse.GetValue(outDir) ?? cfg.Logging.Folder;
             if (cfg.Data.Dataset != DatasetKind.Folder && DataCommands.Ensure(Trainer.DatasetName(cfg.Data.Dataset), cfg.Data.RootPath) != 0) return 1;
             var result = TrainCommand.Train(cfg, new TrainOptions { OutDir = dir, Resume = parse.GetValue(resume), MaxMinutes = parse.GetValue(maxMinutes) });
             if (result.Outcome is TrainOutcome.Interrupted or TrainOutcome.Diverged || result.Checkpoint is null)

@@ -15,7 +15,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var config = new Option<string>("--config") { Required = true, Description = $"Built-in config ({string.Join(", ", ConfigLoader.BuiltInNames)}) or a YAML file." };
-        var outDir = new Option<string>("--out") { Required = true, Description = "Run directory: config.yaml, metrics.jsonl, TensorBoard events, checkpoints/." };
+        var outDir = new Option<string?>("--out") { Description = "Run directory: config.yaml, metrics.jsonl, TensorBoard events, checkpoints/ (default: the config's logging.folder)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint." };
         var seed = new Option<int?>("--seed") { Description = "Override meta.seed." };
         var maxMinutes = new Option<double?>("--max-minutes") { Description = "Stop (with a checkpoint) after this much time; the schedule keeps its length." };
@@ -37,7 +37,7 @@ public static class TrainCommand
             foreach (var warning in cfg.Warnings) Console.Error.WriteLine($"warning: {warning}");
             var options = new TrainOptions
             {
-                OutDir = parse.GetValue(outDir)!,
+                OutDir = parse.GetValue(outDir) ?? cfg.Logging.Folder,
                 Resume = parse.GetValue(resume),
                 MaxMinutes = parse.GetValue(maxMinutes),
                 MaxSteps = parse.GetValue(maxSteps),
