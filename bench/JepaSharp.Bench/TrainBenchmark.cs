@@ -17,10 +17,20 @@ public sealed record TrainBenchResult(string Config, int Batch, double JepaImage
 /// </summary>
 public static class TrainBenchmark
 {
-    public static TrainBenchResult Run(string configName, int steps, bool withTorch, bool profile, Action<string>? log, int rounds = 2)
+    /// <summary>
+    /// Times full training steps of <paramref name="configName"/> with <paramref name="overrides"/> (<c>section.key</c>, value)
+    /// applied; PyTorch's side reads the same resolved config.
+    /// </summary>
+    public static TrainBenchResult Run(string configName, int steps, bool withTorch, bool profile, Action<string>? log, int rounds = 2,
+        IReadOnlyList<(string Key, string Value)>? overrides = null)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "at least one round");
         var config = ConfigLoader.Load(configName);
+        if (overrides is { Count: > 0 })
+        {
+            config.ApplyOverrides(overrides);
+            configName += string.Concat(overrides.Select(o => $" --{o.Key} {o.Value}"));
+        }
         config.Validate();
         var d = config.Data;
         using var model = ModelFactory.CreateModel(config);
@@ -33,20 +43,29 @@ public static class TrainBenchmark
         long index = 0;
         void Step() => step.Run(images, masks.Sample(d.ImagesPerStep, index++));
 
-        string? torchConfigFile = withTorch ? ConfigFile(configName) : null;
+        string? resolvedConfig = withTorch && overrides is { Count: > 0 } ? Path.Combine(Path.GetTempPath(), $"jepa-bench-{Guid.NewGuid():N}.yaml") : null;
+        if (resolvedConfig != null) config.Save(resolvedConfig);
+        string? torchConfigFile = withTorch ? resolvedConfig ?? ConfigFile(configName) : null;
         if (withTorch && torchConfigFile == null) log?.Invoke($"PyTorch: no YAML file for config '{configName}'");
         double seconds = double.PositiveInfinity, rss = double.NaN;
         TorchYardstick.Result? torch = null;
-        for (int round = 0; round < rounds; round++)
+        try
         {
-            seconds = Math.Min(seconds, Timing.MedianSeconds(Step, warmup: 3, repeats: steps, minWarmupSeconds: 1.0));
-            // Read before the first yardstick run: starting processes and parsing their output grows our managed heap.
-            if (round == 0) rss = Memory.PeakRssMb();
-            if (torchConfigFile == null) continue;
-            var (measured, note) = TorchYardstick.Measure("ijepa_torch.py", ["bench", "--config", torchConfigFile, "--steps", $"{steps}"],
-                JepaSharp.Engine.Threading.WorkerPool.Shared.Threads, timeKey: "step_seconds");
-            if (note != null) log?.Invoke(note);
-            if (measured != null && (torch == null || measured["step_seconds"] < torch["step_seconds"])) torch = measured;
+            for (int round = 0; round < rounds; round++)
+            {
+                seconds = Math.Min(seconds, Timing.MedianSeconds(Step, warmup: 3, repeats: steps, minWarmupSeconds: 1.0));
+                // Read before the first yardstick run: starting processes and parsing their output grows our managed heap.
+                if (round == 0) rss = Memory.PeakRssMb();
+                if (torchConfigFile == null) continue;
+                var (measured, note) = TorchYardstick.Measure("ijepa_torch.py", ["bench", "--config", torchConfigFile, "--steps", $"{steps}"],
+                    JepaSharp.Engine.Threading.WorkerPool.Shared.Threads, timeKey: "step_seconds");
+                if (note != null) log?.Invoke(note);
+                if (measured != null && (torch == null || measured["step_seconds"] < torch["step_seconds"])) torch = measured;
+            }
+        }
+        finally
+        {
+            if (resolvedConfig != null) File.Delete(resolvedConfig);
         }
         long before = GC.GetAllocatedBytesForCurrentThread();
         Step();

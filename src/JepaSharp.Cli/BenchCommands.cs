@@ -87,12 +87,14 @@ public static class BenchCommands
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 12, Description = "Timed steps (median reported) after warm-up." };
         var rounds = new Option<int>("--rounds") { DefaultValueFactory = _ => 2, Description = "Alternating rounds of ours and PyTorch's steps; each side's best round is reported." };
         var profile = new Option<bool>("--profile") { Description = "Also print time per op (forward and backward)." };
-        var cmd = new Command("train", "Steady-state images/s and peak memory of full I-JEPA training steps vs PyTorch (tools/ijepa_torch.py).") { config, json, noTorch, steps, rounds, profile };
+        var cmd = new Command("train", "Steady-state images/s and peak memory of full I-JEPA training steps vs PyTorch (tools/ijepa_torch.py). "
+            + "Config keys can be overridden as --section.key value, for both sides.") { config, json, noTorch, steps, rounds, profile };
+        cmd.TreatUnmatchedTokensAsErrors = false;
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
             var r = TrainBenchmark.Run(parse.GetValue(config)!, parse.GetValue(steps), !parse.GetValue(noTorch), parse.GetValue(profile), asJson ? null : Console.WriteLine,
-                parse.GetValue(rounds));
+                parse.GetValue(rounds), JepaSharp.Cli.TrainCommand.Overrides(parse.UnmatchedTokens));
             Console.WriteLine(asJson
                 ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r with { Profile = null } }, Indented)
                 : $"jepa {r.JepaImagesPerSecond} img/s, {r.JepaPeakRssMb} MB (activations {r.JepaArenaMb} MB)   PyTorch {r.TorchImagesPerSecond} img/s, {r.TorchPeakRssMb} MB [{r.TorchConfig}]   speed-up {r.Speedup}x, memory {r.MemoryRatio}x");
