@@ -33,6 +33,7 @@ public sealed class ColorDistortion
     public void Apply(Span<float> chw, int channels, int height, int width, ref SampleRandom random)
     {
         int plane = height * width;
+        if (channels is not (1 or 3)) throw new ArgumentException($"colour distortion takes one- or three-channel images (as torchvision), got {channels} channels");
         if (chw.Length < channels * plane) throw new ArgumentException($"a {channels}x{height}x{width} image needs {channels * plane} floats, got {chw.Length}");
         if (random.NextDouble() < JitterProbability && Strength > 0)
         {

@@ -43,8 +43,11 @@ internal sealed class ConfigValidator
         Fraction("data.crop_scale", data.CropScale);
         Require(data.ColorJitterStrength >= 0, "data.color_jitter_strength", "must be >= 0");
         if (data.UseColorDistortion)
+        {
             Require(data.ColorJitterStrength <= ColorDistortion.MaxStrength, "data.color_jitter_strength",
                 $"must be <= {ColorDistortion.MaxStrength} with data.use_color_distortion (the hue range 0.2·s may not pass 0.5)");
+            Require(data.Channels is 1 or 3, "data.use_color_distortion", $"needs one- or three-channel images (data.channels is {data.Channels})");
+        }
         AtLeast("data.num_workers", data.NumWorkers, 0);
         AtLeast("data.channels", data.Channels, 1);
         int? datasetChannels = data.Dataset switch

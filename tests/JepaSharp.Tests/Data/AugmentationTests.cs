@@ -122,6 +122,9 @@ public class AugmentationTests
         Assert.InRange(unchanged / (double)samples, 0.13, 0.19);
         Assert.InRange(grey / (double)samples, 0.17, 0.23);
         Assert.Throws<ArgumentOutOfRangeException>(() => new ColorDistortion(2.6));
+        var twoChannels = new float[2 * plane];
+        var any = SampleRandom.ForSample(3, 0, 0);
+        Assert.Throws<ArgumentException>(() => distortion.Apply(twoChannels, 2, 4, 4, ref any));
     }
 
     [Fact]
