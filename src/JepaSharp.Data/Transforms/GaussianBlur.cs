@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace JepaSharp.Data.Transforms;
 
@@ -37,27 +38,33 @@ public sealed class GaussianBlur
         for (int k = -half; k <= half; k++) total += Math.Exp(-k * k / (2 * sigma * sigma));
         for (int k = -half; k <= half; k++) taps[k + half] = (float)(Math.Exp(-k * k / (2 * sigma * sigma)) / total);
 
-        float[] rented = ArrayPool<float>.Shared.Rent(plane);
+        float[] rented = ArrayPool<float>.Shared.Rent(plane + width + 2 * half);
         var rows = rented.AsSpan(0, plane);
+        var padded = rented.AsSpan(plane, width + 2 * half);
         try
         {
             for (int c = 0; c < channels; c++)
             {
                 var image = chw.Slice(c * plane, plane);
+                // Along x: each row with its edge pixels repeated half times on either side, then Σ_k taps[k]·row shifted by k.
                 for (int y = 0; y < height; y++)
-                    for (int x = 0; x < width; x++)
-                    {
-                        float sum = 0;
-                        for (int k = -half; k <= half; k++) sum += taps[k + half] * image[y * width + Math.Clamp(x + k, 0, width - 1)];
-                        rows[y * width + x] = sum;
-                    }
+                {
+                    var row = image.Slice(y * width, width);
+                    padded[..half].Fill(row[0]);
+                    row.CopyTo(padded[half..]);
+                    padded[(half + width)..].Fill(row[^1]);
+                    var blurred = rows.Slice(y * width, width);
+                    TensorPrimitives.Multiply(padded[..width], taps[0], blurred);
+                    for (int k = 1; k < taps.Length; k++) TensorPrimitives.MultiplyAdd(padded.Slice(k, width), taps[k], blurred, blurred);
+                }
+                // Along y: Σ_k taps[k]·(row y + k − half, clamped into the image).
                 for (int y = 0; y < height; y++)
-                    for (int x = 0; x < width; x++)
-                    {
-                        float sum = 0;
-                        for (int k = -half; k <= half; k++) sum += taps[k + half] * rows[Math.Clamp(y + k, 0, height - 1) * width + x];
-                        image[y * width + x] = sum;
-                    }
+                {
+                    var blurred = image.Slice(y * width, width);
+                    TensorPrimitives.Multiply(rows.Slice(Math.Clamp(y - half, 0, height - 1) * width, width), taps[0], blurred);
+                    for (int k = 1; k < taps.Length; k++)
+                        TensorPrimitives.MultiplyAdd(rows.Slice(Math.Clamp(y + k - half, 0, height - 1) * width, width), taps[k], blurred, blurred);
+                }
             }
         }
         finally
