@@ -35,6 +35,7 @@ public sealed class ColorDistortion
         int plane = height * width;
         if (channels is not (1 or 3)) throw new ArgumentException($"colour distortion takes one- or three-channel images (as torchvision), got {channels} channels");
         if (chw.Length < channels * plane) throw new ArgumentException($"a {channels}x{height}x{width} image needs {channels * plane} floats, got {chw.Length}");
+        var image = chw[..(channels * plane)];
         if (random.NextDouble() < JitterProbability && Strength > 0)
         {
             Span<int> order = [0, 1, 2, 3];
@@ -46,7 +47,6 @@ public sealed class ColorDistortion
             double hue = random.Uniform(-0.2 * Strength, 0.2 * Strength);
             foreach (int adjustment in order)
             {
-                var image = chw[..(channels * plane)];
                 switch (adjustment)
                 {
                     case 0: AdjustBrightness(image, (float)brightness); break;
@@ -56,7 +56,7 @@ public sealed class ColorDistortion
                 }
             }
         }
-        if (random.NextDouble() < GrayscaleProbability) ToGrayscale(chw[..(channels * plane)], channels, plane);
+        if (random.NextDouble() < GrayscaleProbability) ToGrayscale(image, channels, plane);
     }
 
     /// <summary>x ← clamp(f·x): a blend with black.</summary>
