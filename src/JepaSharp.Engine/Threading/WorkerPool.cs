@@ -14,7 +14,9 @@ public interface IParallelJob
 /// The caller works too and only waits for parts a worker has already started: a worker that the
 /// OS has descheduled (a busy machine) costs nothing, its part is simply run by the caller.
 /// Workers spin briefly between calls, then block; the caller spins while it waits for a started part and yields
-/// only after a long wait. A call made from inside a job runs serially.
+/// only after a long wait. A call made from inside a job runs serially, unless it goes through <see cref="Help"/>: a
+/// thread that has finished its own parts waits for the call's last parts by taking sub-parts of their work, so a
+/// thread slowed by the machine does not hold the others at the end of every call.
 /// </summary>
 public sealed unsafe class WorkerPool : IDisposable
 {
@@ -42,10 +44,30 @@ public sealed unsafe class WorkerPool : IDisposable
     private int _count;
     private int _parts;
 
+    // The help slot: one request at a time, from a part of the running call, for threads that finished their parts.
+    // The claim word holds the request's generation, its sub-part count and the next unclaimed sub-part, so a claim
+    // can only succeed on a request whose sub-parts are not all handed out (its fields then stay put).
+    private int _idleThreads;
+    private int _helpTaken;
+    private int _helpGeneration;
+    private long _helpClaim;
+    private int _helpDone;
+    private delegate*<void*, int, int, int, void> _helpFn;
+    private void* _helpCtx;
+    private int _helpCount;
+    private Exception? _helpError;
+    private const int MaxHelpParts = 1 << 15;
+
     public int Threads { get; }
 
     /// <summary>Whether the calling thread is running a job: its parallel calls then run serially, on it alone.</summary>
     public static bool InsideJob => _insideJob;
+
+    /// <summary>
+    /// Threads of this pool that have finished their own parts of the running call and wait for its last parts; 0
+    /// outside a call. A part about to run a large splittable product hands sub-parts to them with <see cref="Help"/>.
+    /// </summary>
+    public int IdleThreads => Volatile.Read(ref _idleThreads);
 
     public WorkerPool(int threads)
     {
@@ -116,7 +138,7 @@ public sealed unsafe class WorkerPool : IDisposable
                 finally
                 {
                     _insideJob = false;
-                    WaitForParts(parts);
+                    HelpUntilPartsDone(generation, parts);
                 }
                 if (_workerError is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }
@@ -124,17 +146,87 @@ public sealed unsafe class WorkerPool : IDisposable
     }
 
     /// <summary>
-    /// Waits for the workers' parts by spinning, and only after a long wait by yielding: a yield is a system call, which
-    /// on a virtual machine can take microseconds to return, and a worker usually finishes within tens of microseconds.
+    /// From a part of a running call (<see cref="InsideJob"/>): runs <paramref name="job"/> over [0, count) in
+    /// <paramref name="parts"/> contiguous sub-parts, claimed by the calling thread and by any <see cref="IdleThreads"/>.
+    /// Which thread runs a sub-part depends on timing, so the job's results must not. While another part's request
+    /// holds the slot, every sub-part runs here.
     /// </summary>
-    private void WaitForParts(int parts)
+    public void Help<TJob>(int count, int parts, ref TJob job) where TJob : unmanaged, IParallelJob
     {
-        int spins = 0;
-        while (Volatile.Read(ref _partsDone) != parts)
+        if (!_insideJob) throw new InvalidOperationException("worker pool: Help is for a part of a running call");
+        if (count <= 0) return;
+        parts = Math.Clamp(parts, 1, Math.Min(count, MaxHelpParts));
+        fixed (TJob* p = &job)
         {
-            if (++spins < SpinIterations) Thread.SpinWait(8);
+            if (parts == 1 || Interlocked.CompareExchange(ref _helpTaken, 1, 0) != 0)
+            {
+                for (int part = 0; part < parts; part++)
+                {
+                    var (begin, end) = Slice(count, part, parts);
+                    p->Execute(begin, end, part);
+                }
+                return;
+            }
+            _helpFn = &Thunk<TJob>;
+            _helpCtx = p;
+            _helpCount = count;
+            _helpError = null;
+            Volatile.Write(ref _helpDone, 0);
+            _helpGeneration = (_helpGeneration + 1) & 0x7FFF_FFFF;
+            Volatile.Write(ref _helpClaim, ((long)_helpGeneration << 32) | ((long)parts << 16));
+            while (TryRunHelpPart()) { }
+            int spins = 0;
+            while (Volatile.Read(ref _helpDone) != parts)
+                if (++spins < SpinIterations) Thread.SpinWait(8);
+                else Thread.Yield();
+            var error = _helpError;
+            Volatile.Write(ref _helpTaken, 0);
+            if (error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    /// <summary>Claims and runs one sub-part of the posted help request; false when none is left.</summary>
+    private bool TryRunHelpPart()
+    {
+        long state = Volatile.Read(ref _helpClaim);
+        int parts = (int)(state >> 16) & 0xFFFF, part = (int)state & 0xFFFF;
+        if (part >= parts) return false;
+        if (Interlocked.CompareExchange(ref _helpClaim, state + 1, state) != state) return true;
+        var (begin, end) = Slice(_helpCount, part, parts);
+        bool wasInside = _insideJob;
+        _insideJob = true;
+        try
+        {
+            _helpFn(_helpCtx, begin, end, part);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _helpError, e, null);
+        }
+        finally
+        {
+            _insideJob = wasInside;
+        }
+        Interlocked.Increment(ref _helpDone);
+        return true;
+    }
+
+    /// <summary>
+    /// Waits until call <paramref name="generation"/>'s <paramref name="parts"/> parts are done, running sub-parts that
+    /// other parts post meanwhile. Spins, and only after a long wait yields: a yield is a system call, which on a
+    /// virtual machine can take microseconds to return, and a part usually finishes within tens of microseconds.
+    /// </summary>
+    private void HelpUntilPartsDone(int generation, int parts)
+    {
+        Interlocked.Increment(ref _idleThreads);
+        int spins = 0;
+        while (Volatile.Read(ref _generation) == generation && Volatile.Read(ref _partsDone) != parts)
+        {
+            if (TryRunHelpPart()) spins = 0;
+            else if (++spins < SpinIterations) Thread.SpinWait(8);
             else Thread.Yield();
         }
+        Interlocked.Decrement(ref _idleThreads);
     }
 
     /// <summary>Claims and runs parts of call <paramref name="generation"/> until none is left.</summary>
@@ -193,6 +285,7 @@ public sealed unsafe class WorkerPool : IDisposable
             if (_disposed) return;
             seen = Volatile.Read(ref _generation);
             RunClaimedParts(seen);
+            HelpUntilPartsDone(seen, Volatile.Read(ref _parts));
         }
     }
 

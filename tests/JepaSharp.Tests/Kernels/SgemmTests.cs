@@ -222,6 +222,66 @@ public unsafe class SgemmTests
         });
     }
 
+    [Theory]
+    [InlineData(GemmKernelKind.Avx512)]
+    [InlineData(GemmKernelKind.Avx2)]
+    [InlineData(GemmKernelKind.Scalar)]
+    public void AProductSplitWithAnIdleThreadEqualsTheSerialOneBitForBit(GemmKernelKind kind)
+    {
+        WithKernel(kind, () =>
+        {
+            int seed = 500;
+            // From inside a job whose other thread is idle, so the product is split with it: Bᵀ packed once and split by
+            // rows (with a residual and a bias), B read in place, Aᵀ, alpha and beta, LayerNorm and GELU rows over two K
+            // blocks, and a short wide product split by columns. Edge tiles everywhere.
+            foreach (var (ta, tb, m, n, k, alpha, beta, rows) in new[]
+                     {
+                         (false, true, 517, 96, 192, 1f, 0f, RowTransformKind.None), (false, false, 300, 150, 100, 1f, 1f, RowTransformKind.None),
+                         (true, false, 96, 192, 517, 1f, 1f, RowTransformKind.None), (true, true, 97, 130, 200, 0.5f, 0f, RowTransformKind.None),
+                         (false, true, 200, 64, 800, 1f, 0f, RowTransformKind.LayerNorm), (false, true, 200, 64, 800, 1f, 0f, RowTransformKind.Gelu),
+                         (false, false, 8, 4000, 64, 1f, 0.5f, RowTransformKind.None),
+                     })
+            {
+                int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2;
+                var a = TestData.Uniform((ta ? k : m) * lda, ++seed);
+                var b = TestData.Uniform((tb ? n : k) * ldb, ++seed);
+                var c = TestData.Uniform(m * ldc, ++seed);
+                var gamma = TestData.Uniform(k, ++seed);
+                var shift = TestData.Uniform(k, ++seed);
+                var bias = TestData.Uniform(n, ++seed);
+                bool skip = rows == RowTransformKind.None && tb && !ta && beta == 0f;
+                float[] Product(WorkerPool pool, bool helped, float[] mean, float[] rstd)
+                {
+                    var result = (float[])c.Clone();
+                    void Run()
+                    {
+                        fixed (float* pa = a, pb = b, pr = result, pg = gamma, ps = shift, pbias = bias, pm = mean, pd = rstd, pres = c)
+                        {
+                            var transform = rows switch
+                            {
+                                RowTransformKind.LayerNorm => RowTransform.LayerNorm(pg, ps, 1e-6f, pm, pd),
+                                RowTransformKind.Gelu => RowTransform.Gelu,
+                                _ => default,
+                            };
+                            Sgemm.Run(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pr, ldc, pool, skip ? pbias : null, skip ? pres : null, transform);
+                        }
+                    }
+                    if (helped) IdleHelper.Run(pool, Run);
+                    else Run();
+                    return result;
+                }
+                using var serial = new WorkerPool(1);
+                using var two = new WorkerPool(2);
+                float[] expectedMean = new float[m], expectedRstd = new float[m], mean = new float[m], rstd = new float[m];
+                var expected = Product(serial, false, expectedMean, expectedRstd);
+                var got = Product(two, true, mean, rstd);
+                string at = $"{kind} tA={ta} tB={tb} {m}x{n}x{k} {rows}";
+                Assert.True(expected.AsSpan().SequenceEqual(got), at);
+                Assert.True(expectedMean.AsSpan().SequenceEqual(mean) && expectedRstd.AsSpan().SequenceEqual(rstd), $"row statistics, {at}");
+            }
+        });
+    }
+
     [Fact]
     public void RejectsPackedPanelsForAnUntransposedB()
     {

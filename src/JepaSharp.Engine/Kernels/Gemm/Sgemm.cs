@@ -49,6 +49,8 @@ public static unsafe class Sgemm
     [ThreadStatic] private static float* _edgePanels;
     [ThreadStatic] private static long _edgePanelsCapacity;
     [ThreadStatic] private static float* _edgeTile;
+    [ThreadStatic] private static float* _packedWeight;
+    [ThreadStatic] private static long _packedWeightCapacity;
 
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C (+ residual) (+ bias) on the shared pool (serial when called from inside a
@@ -76,18 +78,44 @@ public static unsafe class Sgemm
         pool ??= WorkerPool.Shared;
         int threads = pool.Threads;
         long flops = 2L * M * N * K;
-        // Inside a job the parts would run one after the other, each packing Bᵀ again: run the whole product at once.
-        if (threads == 1 || flops < 2_000_000 || WorkerPool.InsideJob)
+        if (threads == 1 || flops < 2_000_000)
         {
             job.Block(0, M, 0, N);
             return;
         }
-        // Split the longer side of C, in whole micro-tiles, one contiguous range per thread (rows when Bᵀ comes packed:
-        // its panels are laid out for all columns).
-        job.SplitRows = packedB != null || (long)M * job.Kernel.NR >= (long)N * job.Kernel.MR;
-        int tiles = job.SplitRows ? Ceil(M, job.Kernel.MR) : Ceil(N, job.Kernel.NR);
-        job.Parts = Math.Min(threads, tiles);
+        if (WorkerPool.InsideJob)
+        {
+            // Inside a job the parts would run one after the other, each packing Bᵀ again: the whole product runs here,
+            // unless threads that finished their own parts are waiting; they take row or column ranges of it.
+            int helpers = pool.IdleThreads;
+            if (helpers == 0)
+            {
+                job.Block(0, M, 0, N);
+                return;
+            }
+            if (transB && packedB == null)
+            {
+                // Bᵀ is packed once, here, for all the ranges.
+                EnsurePackedWeight(PackedWeightFloats(N, K));
+                PackWeight(B, ldb, N, K, _packedWeight);
+                job.PackedB = _packedWeight;
+            }
+            Split(ref job, 4 * (helpers + 1));
+            pool.Help(job.Parts, job.Parts, ref job);
+            return;
+        }
+        Split(ref job, threads);
         pool.For(job.Parts, ref job);
+    }
+
+    // Splits C's longer side, in whole micro-tiles, into one contiguous range per thread (rows when Bᵀ comes packed: its
+    // panels are laid out for all columns). Every tile sums over K in the same order whatever the split, so the product
+    // does not depend on it.
+    private static void Split(ref Job job, int threads)
+    {
+        job.SplitRows = job.PackedB != null || (long)job.M * job.Kernel.NR >= (long)job.N * job.Kernel.MR;
+        int tiles = job.SplitRows ? Ceil(job.M, job.Kernel.MR) : Ceil(job.N, job.Kernel.NR);
+        job.Parts = Math.Min(threads, tiles);
     }
 
     private static void Validate(bool transA, bool transB, int M, int N, int K, int lda, int ldb, int ldc)
@@ -343,6 +371,8 @@ public static unsafe class Sgemm
         Grow(ref _edgePanels, ref _edgePanelsCapacity, edgePanels);
         if (_edgeTile == null) _edgeTile = (float*)NativeMemory.AlignedAlloc(64 * 64 * sizeof(float), 64);
     }
+
+    private static void EnsurePackedWeight(long floats) => Grow(ref _packedWeight, ref _packedWeightCapacity, floats);
 
     private static void Grow(ref float* buffer, ref long capacity, long floats)
     {
