@@ -63,38 +63,34 @@ public static class TorchYardstick
                 .ToDictionary(p => p.Name, p => p.Value.GetDouble());
             if (best == null || figures[timeKey] < best[timeKey]) best = new Result(figures, label);
         }
-        var missing = MissingTuningPackages();
+        var missing = TuningLibraries.Where(l => !l.Installed).Select(l => l.Package).ToList();
         if (best != null && missing.Count > 0)
             note = (note == null ? "" : note + "\n") + $"PyTorch is not at its best here: {string.Join(" and ", missing)} missing "
                 + $"(apt-get install {string.Join(' ', missing)}); its figure is low and the ratio flatters us";
         return (best, note);
     }
 
-    private const string Tcmalloc = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
-    private const string OpenmpBlas = "/usr/lib/x86_64-linux-gnu/openblas-openmp";
-
-    private static List<string> MissingTuningPackages()
+    /// <summary>A library the tuned run uses when installed: where it lies, its Debian package, its label and how it is loaded.</summary>
+    private sealed record TuningLibrary(string Path, string Package, string Label, string EnvironmentVariable)
     {
-        var missing = new List<string>();
-        if (!File.Exists(Tcmalloc)) missing.Add("libtcmalloc-minimal4");
-        if (!Directory.Exists(OpenmpBlas)) missing.Add("libopenblas0-openmp");
-        return missing;
+        public bool Installed => File.Exists(Path) || Directory.Exists(Path);
     }
+
+    private static readonly TuningLibrary[] TuningLibraries =
+    [
+        new("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4", "libtcmalloc-minimal4", "tcmalloc", "LD_PRELOAD"),
+        new("/usr/lib/x86_64-linux-gnu/openblas-openmp", "libopenblas0-openmp", "openblas-openmp", "LD_LIBRARY_PATH"),
+    ];
 
     private static IEnumerable<(string Label, Dictionary<string, string?> Env)> Configurations()
     {
         yield return ("stock", new Dictionary<string, string?>());
         var tuned = new Dictionary<string, string?> { ["OPENBLAS_CORETYPE"] = null, ["ATEN_CPU_CAPABILITY"] = "avx512" };
         var parts = new List<string>();
-        if (File.Exists(Tcmalloc))
+        foreach (var library in TuningLibraries.Where(l => l.Installed))
         {
-            tuned["LD_PRELOAD"] = Tcmalloc;
-            parts.Add("tcmalloc");
-        }
-        if (Directory.Exists(OpenmpBlas))
-        {
-            tuned["LD_LIBRARY_PATH"] = OpenmpBlas;
-            parts.Add("openblas-openmp");
+            tuned[library.EnvironmentVariable] = library.Path;
+            parts.Add(library.Label);
         }
         yield return ("tuned (avx512" + string.Concat(parts.Select(p => ", " + p)) + ")", tuned);
     }

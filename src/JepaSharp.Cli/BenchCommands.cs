@@ -57,7 +57,7 @@ public static class BenchCommands
         return cmd;
     }
 
-    private const string TorchNotMeasured = "PyTorch not measured (--no-torch, or python3-torch missing: see the line above)";
+    private static string TorchNotMeasured(bool skipped) => skipped ? "PyTorch skipped (--no-torch)" : "PyTorch not measured (see the line above)";
 
     private static Command BlockCommand()
     {
@@ -75,7 +75,7 @@ public static class BenchCommands
             var r = BlockBenchmark.Run(parse.GetValue(batch), parse.GetValue(tokens), parse.GetValue(dim), parse.GetValue(heads),
                 !parse.GetValue(noTorch), asJson ? null : Console.WriteLine, parse.GetValue(profile));
             Console.WriteLine(asJson ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r }, Indented)
-                : $"jepa {r.JepaMs} ms/step ({r.JepaGflops} GFLOP/s)   " + (r.TorchMs is null ? TorchNotMeasured
+                : $"jepa {r.JepaMs} ms/step ({r.JepaGflops} GFLOP/s)   " + (r.TorchMs is null ? TorchNotMeasured(parse.GetValue(noTorch))
                     : $"PyTorch {r.TorchMs} ms/step [{r.TorchConfig}]   speed-up {r.Speedup}x"));
             return 0;
         });
@@ -100,7 +100,7 @@ public static class BenchCommands
                 parse.GetValue(rounds), JepaSharp.Cli.TrainCommand.Overrides(parse.UnmatchedTokens));
             Console.WriteLine(asJson
                 ? JsonSerializer.Serialize(new { threads = WorkerPool.Shared.Threads, result = r with { Profile = null } }, Indented)
-                : $"jepa {r.JepaImagesPerSecond} img/s, {r.JepaPeakRssMb} MB (activations {r.JepaArenaMb} MB)   " + (r.TorchImagesPerSecond is null ? TorchNotMeasured
+                : $"jepa {r.JepaImagesPerSecond} img/s, {r.JepaPeakRssMb} MB (activations {r.JepaArenaMb} MB)   " + (r.TorchImagesPerSecond is null ? TorchNotMeasured(parse.GetValue(noTorch))
                     : $"PyTorch {r.TorchImagesPerSecond} img/s, {r.TorchPeakRssMb} MB [{r.TorchConfig}]   speed-up {r.Speedup}x, memory {r.MemoryRatio}x"));
             return 0;
         });
